@@ -1,0 +1,245 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	hasynq "github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"orderdesk/adapters/asynq"
+	"orderdesk/adapters/postgres"
+	"orderdesk/modules/staff"
+	"orderdesk/ports"
+	"orderdesk/web"
+	"orderdesk/web/admin"
+)
+
+// Job types of the platform itself.
+const (
+	JobCleanup = "platform:cleanup"
+)
+
+// App is OrderDesk wired together: configuration, connections, services and the
+// HTTP and worker sides. Open builds it; Serve and Work run it; Close releases it.
+type App struct {
+	Config   *Config
+	Log      *slog.Logger
+	DB       *postgres.DB
+	Redis    hasynq.RedisConnOpt
+	Queue    *asynq.Queue
+	Outbox   *postgres.Outbox
+	Staff    *staff.Service
+	Audit    *postgres.AuditLog
+	Metrics  *prometheus.Registry
+	Web      *web.Server
+	redisCli *redis.Client
+	closers  []func() error
+}
+
+// Options adjust Open for tests.
+type Options struct {
+	// PasswordParams overrides the argon2id cost (tests use a cheap one).
+	PasswordParams *staff.PasswordParams
+	// Clock overrides the system clock.
+	Clock ports.Clock
+}
+
+// NewLogger returns the JSON logger at the configured level.
+func NewLogger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// Open connects to PostgreSQL and Redis and wires every module.
+func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*App, error) {
+	a := &App{Config: cfg, Log: log, Metrics: prometheus.NewRegistry()}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a.DB = db
+	a.closers = append(a.closers, db.Close)
+
+	a.Redis, err = asynq.ParseRedisURL(cfg.RedisURL)
+	if err != nil {
+		return nil, &ConfigError{"REDIS_URL", "is not a valid Redis URL"}
+	}
+	ropt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, &ConfigError{"REDIS_URL", "is not a valid Redis URL"}
+	}
+	a.redisCli = redis.NewClient(ropt)
+	a.closers = append(a.closers, a.redisCli.Close)
+	a.Queue = asynq.NewQueue(a.Redis)
+	a.closers = append(a.closers, a.Queue.Close)
+	a.Outbox = postgres.NewOutbox(db, log)
+	a.Audit = postgres.NewAuditLog(db)
+
+	clock := opts.Clock
+	if clock == nil {
+		clock = ports.SystemClock
+	}
+	params := staff.DefaultPasswordParams
+	if opts.PasswordParams != nil {
+		params = *opts.PasswordParams
+	}
+	policy, err := staff.NewPolicy()
+	if err != nil {
+		return nil, err
+	}
+	a.Staff, err = staff.NewService(postgres.NewStaffStore(db), policy, clock, params)
+	if err != nil {
+		return nil, err
+	}
+
+	qc := asynq.NewQueueCollector(a.Redis)
+	a.closers = append(a.closers, qc.Close)
+	a.Metrics.MustRegister(
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.DB.DB, "orderdesk"), qc,
+	)
+
+	jobsUI := asynqmon.New(asynqmon.Options{RootPath: "/admin/jobs", RedisConnOpt: a.Redis})
+	a.closers = append(a.closers, jobsUI.Close)
+	a.Web, err = web.New(web.Deps{
+		Log: log, Metrics: a.Metrics, Ready: a.Ready,
+		Admin: admin.Deps{
+			Staff: a.Staff, Audit: a.Audit, SecureCookies: cfg.SecureCookies, JobsUI: jobsUI, Stats: a.dashboardStats,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return a, nil
+}
+
+// Close releases every connection, last opened first.
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		_ = a.closers[i]()
+	}
+	a.closers = nil
+}
+
+// Ready checks that PostgreSQL and Redis answer.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.DB.PingContext(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if err := a.redisCli.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
+}
+
+// dashboardStats gathers the dashboard's figures from every module that has some.
+func (a *App) dashboardStats(ctx context.Context) ([]admin.Stat, error) {
+	users, _, err := a.Staff.Users(ctx, staff.UserFilter{Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	active := 0
+	for _, u := range users {
+		if !u.Disabled {
+			active++
+		}
+	}
+	pending, err := a.Outbox.Pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []admin.Stat{
+		{Label: "Active staff users", Value: strconv.Itoa(active), Href: "/admin/users"},
+		{Label: "Jobs waiting in the outbox", Value: strconv.Itoa(pending), Href: "/admin/jobs"},
+	}, nil
+}
+
+// Serve runs the HTTP server on ln until ctx ends, then stops accepting requests and
+// lets in-flight ones finish.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.Web.App.Listener(ln) }()
+	a.Log.Info("http server listening", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("http server shutting down")
+	if err := a.Web.App.ShutdownWithTimeout(a.Config.ShutdownTimeout); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}
+
+// NewWorker builds the Asynq worker with every module's job handlers and periodic jobs.
+func (a *App) NewWorker() *asynq.Worker {
+	w := asynq.NewWorker(a.Redis, asynq.WorkerConfig{Log: a.Log, ShutdownTimeout: a.Config.ShutdownTimeout})
+	w.Handle(JobCleanup, func(ctx context.Context, _ []byte) error {
+		if err := a.Staff.CleanUp(ctx); err != nil {
+			return err
+		}
+		_, err := a.Outbox.DeleteSentBefore(ctx, time.Now().Add(-7*24*time.Hour))
+		return err
+	})
+	w.Every(ports.PeriodicJob{Cron: "*/15 * * * *", Type: JobCleanup, Queue: ports.QueueLow})
+	return w
+}
+
+// Work runs the worker, the scheduler and the outbox relay until ctx ends, then lets
+// running jobs finish.
+func (a *App) Work(ctx context.Context) error {
+	w := a.NewWorker()
+	if err := w.Start(); err != nil {
+		return err
+	}
+	a.Log.Info("worker started")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.Outbox.Relay(ctx, a.Queue, 500*time.Millisecond)
+	}()
+	<-ctx.Done()
+	a.Log.Info("worker shutting down")
+	wg.Wait()
+	w.Shutdown()
+	return nil
+}
+
+// RunAll runs Serve and Work together (the run command) until ctx ends.
+func (a *App) RunAll(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var workErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		workErr = a.Work(ctx)
+		cancel()
+	}()
+	err := a.Serve(ctx, ln)
+	cancel()
+	wg.Wait()
+	return errors.Join(err, workErr)
+}
