@@ -122,7 +122,7 @@ func (h *Handler) Register(app *fiber.App) {
 		}
 	}
 	// Anything else under /admin is a friendly 404 for a logged-in user.
-	g.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	g.Use(func(c *fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "There is no page at this address.") })
 }
 
 func (h *Handler) menu(label, href, obj string) {
