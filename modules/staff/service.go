@@ -122,8 +122,8 @@ type NewUser struct {
 	Password    string
 }
 
-// CreateUser adds a staff user. The user must choose a new password at first login
-// unless mustChange is false (the CLI's choice).
+// CreateUser adds a staff user. With mustChange, the user must choose their own
+// password at first login.
 func (s *Service) CreateUser(ctx context.Context, in NewUser, mustChange bool) (*User, error) {
 	in.Username = NormalizeUsername(in.Username)
 	var errs []ports.FieldError
@@ -239,9 +239,9 @@ func (s *Service) SetDisabled(ctx context.Context, id uuid.UUID, disabled bool) 
 	return u, nil
 }
 
-// ResetPassword sets a new password chosen by an admin; the user must change it at
-// their next login, and their sessions end.
-func (s *Service) ResetPassword(ctx context.Context, id uuid.UUID, password string) (*User, error) {
+// ResetPassword sets a new password chosen by an admin and ends the user's sessions.
+// With mustChange, the user must choose their own password at their next login.
+func (s *Service) ResetPassword(ctx context.Context, id uuid.UUID, password string, mustChange bool) (*User, error) {
 	target, err := s.store.UserByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -255,7 +255,7 @@ func (s *Service) ResetPassword(ctx context.Context, id uuid.UUID, password stri
 	}
 	u, err := s.store.UpdateUser(ctx, id, func(u *User, _ int) error {
 		now := s.clock()
-		u.PasswordHash, u.MustChangePassword, u.PasswordChangedAt, u.UpdatedAt = hash, true, now, now
+		u.PasswordHash, u.MustChangePassword, u.PasswordChangedAt, u.UpdatedAt = hash, mustChange, now, now
 		return nil
 	}, ports.Audit(ctx, "user.reset_password", "user", id.String(), ""))
 	if err != nil {
@@ -419,7 +419,9 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 }
 
 // User returns a user by id.
-func (s *Service) User(ctx context.Context, id uuid.UUID) (*User, error) { return s.store.UserByID(ctx, id) }
+func (s *Service) User(ctx context.Context, id uuid.UUID) (*User, error) {
+	return s.store.UserByID(ctx, id)
+}
 
 // Users lists users matching f, by username. The second result is the cursor of the
 // next page, or "" at the end.

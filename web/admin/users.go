@@ -39,7 +39,7 @@ func (h *Handler) users(c *fiber.Ctx) error {
 	return h.page(c, fiber.StatusOK, "users/list", "Staff", d, nil)
 }
 
-var userFields = []string{"username", "display_name", "role", "password"}
+var userFields = []string{"username", "display_name", "role", "password", "must_change"}
 
 func (h *Handler) newUser(c *fiber.Ctx) error {
 	f := &form{Values: map[string]string{"role": string(staff.RolePacker)}, Errors: map[string]string{}}
@@ -50,7 +50,7 @@ func (h *Handler) createUser(c *fiber.Ctx) error {
 	f := newForm(c, userFields...)
 	u, err := h.d.Staff.CreateUser(c.UserContext(), staff.NewUser{
 		Username: f.Get("username"), DisplayName: f.Trimmed("display_name"), Role: staff.Role(f.Get("role")), Password: f.Get("password"),
-	}, true)
+	}, f.Get("must_change") == "on")
 	if err != nil {
 		f.Values["password"] = ""
 		if !f.fail(err) {
@@ -58,7 +58,11 @@ func (h *Handler) createUser(c *fiber.Ctx) error {
 		}
 		return h.page(c, fiber.StatusUnprocessableEntity, "users/new", "New staff user", staff.Roles, f)
 	}
-	h.flash(c, "ok", "User "+u.Username+" created. They must choose a new password when they first log in.")
+	msg := "User " + u.Username + " created."
+	if u.MustChangePassword {
+		msg += " They must choose a new password when they first log in."
+	}
+	h.flash(c, "ok", msg)
 	return h.redirect(c, "/admin/users")
 }
 
@@ -148,15 +152,15 @@ func (h *Handler) resetPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := newForm(c, "password")
-	if _, err := h.d.Staff.ResetPassword(c.UserContext(), u.ID, f.Get("password")); err != nil {
+	f := newForm(c, "password", "must_change")
+	if _, err := h.d.Staff.ResetPassword(c.UserContext(), u.ID, f.Get("password"), f.Get("must_change") == "on"); err != nil {
 		f.Values = map[string]string{"display_name": u.DisplayName, "role": string(u.Role)}
 		if !f.fail(err) {
 			return err
 		}
 		return h.userPage(c, fiber.StatusUnprocessableEntity, u, f)
 	}
-	h.flash(c, "ok", "Password of "+u.Username+" reset. They must choose a new one when they next log in.")
+	h.flash(c, "ok", "Password of "+u.Username+" reset; their sessions have ended.")
 	return h.redirect(c, "/admin/users/"+u.ID.String())
 }
 

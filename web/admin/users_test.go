@@ -113,7 +113,7 @@ func TestLastAdminAndSelfProtection(t *testing.T) {
 	if resp, _ := c.Post("/admin/users/"+sid+"/password", url.Values{"password": {"short"}}); resp.StatusCode != 422 {
 		t.Fatalf("short reset: %d", resp.StatusCode)
 	}
-	if resp, _ := c.Post("/admin/users/"+sid+"/password", url.Values{"password": {"a fresh password"}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := c.Post("/admin/users/"+sid+"/password", url.Values{"password": {"a fresh password"}, "must_change": {"on"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reset: %d", resp.StatusCode)
 	}
 	got, _ := env.App.Staff.User(ctx, second.ID)
