@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"orderdesk/adapters/postgres"
 	"orderdesk/modules/staff"
@@ -36,6 +38,8 @@ Commands:
   dev                          development: start a local PostgreSQL and Redis under .data/
                                unless DATABASE_URL and REDIS_URL are set, migrate, seed,
                                and run; Ctrl-C stops everything it started
+  healthcheck                  exit 0 when the local server answers /healthz (for
+                               container health checks)
   help                         show this text
 
 Configuration comes from the environment (a .env file in the working directory is read
@@ -108,6 +112,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			return usagef("usage: orderdesk seed demo")
 		}
 		return withConfig(func(cfg *Config) error { return seedDemo(ctx, cfg, stdout) })
+	case "healthcheck":
+		return healthcheck(ctx)
 	case "dev":
 		if len(rest) > 0 {
 			return usagef("dev takes no arguments")
@@ -251,4 +257,31 @@ func userCommand(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 		fmt.Fprintf(out, "created staff user %s (%s)\n", u.Username, u.Role)
 		return nil
 	})
+}
+
+// healthcheck asks the server on HTTP_ADDR for /healthz; containers without a shell or
+// curl use it as their health check.
+func healthcheck(ctx context.Context) error {
+	addr := os.Getenv("HTTP_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: status %d", resp.StatusCode)
+	}
+	return nil
 }
