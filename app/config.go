@@ -72,7 +72,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	if err := checkURL("BASE_URL", c.BaseURL, "http", "https"); err != nil {
 		return nil, err
 	}
-	c.SecureCookies = strings.HasPrefix(c.BaseURL, "https://")
+	c.SecureCookies = strings.HasPrefix(strings.ToLower(c.BaseURL), "https://") // url.Parse accepts HTTPS://
 	if c.DatabaseURL == "" {
 		return nil, &ConfigError{"DATABASE_URL", "is required (e.g. postgres://user@127.0.0.1:5432/orderdesk)"}
 	}
@@ -163,6 +163,11 @@ func LoadDotEnv(path string) error {
 			return fmt.Errorf("%s:%d: expected KEY=VALUE", path, n)
 		}
 		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') { // drop a comment after a quoted value
+			if j := strings.IndexByte(v[1:], v[0]); j >= 0 && strings.HasPrefix(strings.TrimSpace(v[j+2:]), "#") {
+				v = v[:j+2]
+			}
+		}
 		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
 			v = v[1 : len(v)-1]
 		} else if i := strings.Index(v, " #"); i >= 0 {

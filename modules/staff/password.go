@@ -43,7 +43,10 @@ func CheckPassword(encoded, password string) bool {
 		return false
 	}
 	var p PasswordParams
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil || p.Time < 1 || p.Threads < 1 ||
+		p.Time > 16 || p.Memory > 1<<20 {
+		// argon2.IDKey panics on zero time or threads; a corrupted hash must not make a
+		// login allocate gigabytes or spin for minutes.
 		return false
 	}
 	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
@@ -51,7 +54,7 @@ func CheckPassword(encoded, password string) bool {
 		return false
 	}
 	want, err := base64.RawStdEncoding.DecodeString(parts[5])
-	if err != nil || len(want) == 0 {
+	if err != nil || len(want) == 0 || len(want) > 64 {
 		return false
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))

@@ -286,8 +286,6 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 		errs = append(errs, *fe)
 	} else if next == current {
 		errs = append(errs, ports.Field("new_password", "Choose a password different from the current one."))
-	} else if next == DefaultAdminPasswd {
-		errs = append(errs, ports.Field("new_password", "Choose a password other than the default."))
 	}
 	if confirm != next {
 		errs = append(errs, ports.Field("confirm_password", "The two new passwords differ."))
