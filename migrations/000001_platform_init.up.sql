@@ -41,3 +41,5 @@ BEGIN
 END $$;
 CREATE TRIGGER audit_log_immutable BEFORE UPDATE OR DELETE ON platform.audit_log
     FOR EACH ROW EXECUTE FUNCTION platform.audit_log_immutable();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON platform.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION platform.audit_log_immutable();

@@ -72,6 +72,9 @@ type WorkerConfig struct {
 	Concurrency     int
 	ShutdownTimeout time.Duration
 	Log             *slog.Logger
+	// RetryDelay says how long to wait before retrying a failed job (n is the number of
+	// retries so far). Nil means Asynq's exponential backoff.
+	RetryDelay func(n int, err error, t *asynq.Task) time.Duration
 }
 
 // Worker runs job handlers and the periodic scheduler.
@@ -102,6 +105,7 @@ func NewWorker(opt asynq.RedisConnOpt, cfg WorkerConfig) *Worker {
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          slogAdapter{log},
 		LogLevel:        asynq.WarnLevel,
+		RetryDelayFunc:  cfg.RetryDelay,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
