@@ -99,3 +99,9 @@ func FieldErrorsOf(err error) []FieldError {
 	}
 	return nil
 }
+
+// Message is an error whose text is a complete sentence meant for the user, as the
+// parsers of typed input return; callers put it on the field at fault.
+type Message string
+
+func (m Message) Error() string { return string(m) }

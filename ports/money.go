@@ -58,21 +58,21 @@ func ParseMinor(s, currency string, max int64) (int64, error) {
 	s = strings.TrimPrefix(s, "£")
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, fmt.Errorf("Enter an amount.")
+		return 0, Message("Enter an amount.")
 	}
 	if strings.HasPrefix(s, "-") {
-		return 0, fmt.Errorf("The amount cannot be negative.")
+		return 0, Message("The amount cannot be negative.")
 	}
 	whole, frac, hasDot := strings.Cut(s, ".")
 	if hasDot && frac == "" {
-		return 0, fmt.Errorf("Enter an amount like 12.34.")
+		return 0, Message("Enter an amount like 12.34.")
 	}
 	// Thousands separators are accepted only in their proper places: 1,000 or 12,345,678.
 	if strings.Contains(whole, ",") {
 		groups := strings.Split(whole, ",")
 		for i, g := range groups {
 			if (i == 0 && (len(g) == 0 || len(g) > 3)) || (i > 0 && len(g) != 3) {
-				return 0, fmt.Errorf("Enter an amount like 1,234.56.")
+				return 0, Message("Enter an amount like 1,234.56.")
 			}
 		}
 		whole = strings.Join(groups, "")
@@ -83,20 +83,20 @@ func ParseMinor(s, currency string, max int64) (int64, error) {
 	for _, part := range []string{whole, frac} {
 		for _, r := range part {
 			if r < '0' || r > '9' {
-				return 0, fmt.Errorf("Enter an amount using digits, like 12.34.")
+				return 0, Message("Enter an amount using digits, like 12.34.")
 			}
 		}
 	}
 	if len(frac) > exp {
-		return 0, fmt.Errorf("Use at most %d decimal places.", exp)
+		return 0, Message(fmt.Sprintf("Use at most %d decimal places.", exp))
 	}
 	frac += strings.Repeat("0", exp-len(frac))
 	if len(whole) > 15 {
-		return 0, fmt.Errorf("The amount is too large.")
+		return 0, Message("The amount is too large.")
 	}
 	w, err := strconv.ParseInt(whole, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("Enter an amount like 12.34.")
+		return 0, Message("Enter an amount like 12.34.")
 	}
 	var f int64
 	if frac != "" {
@@ -104,11 +104,11 @@ func ParseMinor(s, currency string, max int64) (int64, error) {
 	}
 	scale := int64(math.Pow10(exp))
 	if w > (math.MaxInt64-f)/scale {
-		return 0, fmt.Errorf("The amount is too large.")
+		return 0, Message("The amount is too large.")
 	}
 	v := w*scale + f
 	if max > 0 && v > max {
-		return 0, fmt.Errorf("The amount can be at most %s.", FormatMinor(max, currency))
+		return 0, Message("The amount can be at most " + FormatMinor(max, currency) + ".")
 	}
 	return v, nil
 }
