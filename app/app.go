@@ -18,11 +18,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"orderdesk/adapters/asynq"
+	"orderdesk/adapters/filestore"
 	"orderdesk/adapters/postgres"
+	"orderdesk/modules/catalog"
+	"orderdesk/modules/clients"
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
 	"orderdesk/web"
 	"orderdesk/web/admin"
+	"orderdesk/web/api"
 )
 
 // Job types of the platform itself.
@@ -40,6 +44,9 @@ type App struct {
 	Queue    *asynq.Queue
 	Outbox   *postgres.Outbox
 	Staff    *staff.Service
+	Catalog  *catalog.Service
+	Clients  *clients.Service
+	Files    ports.FileStore
 	Audit    *postgres.AuditLog
 	Metrics  *prometheus.Registry
 	Web      *web.Server
@@ -110,6 +117,14 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 		return nil, err
 	}
 
+	files, err := filestore.NewLocal(cfg.DataDir)
+	if err != nil {
+		return nil, &ConfigError{"DATA_DIR", fmt.Sprintf("cannot be used: %v", err)}
+	}
+	a.Files = files
+	a.Catalog = catalog.NewService(postgres.NewCatalogStore(db), files, clock)
+	a.Clients = clients.NewService(postgres.NewClientStore(db), clock)
+
 	qc := asynq.NewQueueCollector(a.Redis)
 	a.closers = append(a.closers, qc.Close)
 	a.Metrics.MustRegister(
@@ -120,10 +135,11 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	jobsUI := asynqmon.New(asynqmon.Options{RootPath: "/admin/jobs", RedisConnOpt: a.Redis})
 	a.closers = append(a.closers, jobsUI.Close)
 	a.Web, err = web.New(web.Deps{
-		Log: log, Metrics: a.Metrics, Ready: a.Ready,
+		Log: log, Metrics: a.Metrics, Ready: a.Ready, Catalog: a.Catalog,
 		Admin: admin.Deps{
-			Staff: a.Staff, Audit: a.Audit, SecureCookies: cfg.SecureCookies, JobsUI: jobsUI, Stats: a.dashboardStats,
+			Staff: a.Staff, Catalog: a.Catalog, Audit: a.Audit, SecureCookies: cfg.SecureCookies, JobsUI: jobsUI, Stats: a.dashboardStats,
 		},
+		API: api.Deps{Catalog: a.Catalog, Clients: a.Clients, BaseURL: cfg.BaseURL},
 	})
 	if err != nil {
 		return nil, err
@@ -167,7 +183,17 @@ func (a *App) dashboardStats(ctx context.Context) ([]admin.Stat, error) {
 	if err != nil {
 		return nil, err
 	}
+	low, err := a.Catalog.CountLowStock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	products, err := a.Catalog.CountProducts(ctx, catalog.ProductFilter{Status: catalog.StatusActive})
+	if err != nil {
+		return nil, err
+	}
 	return []admin.Stat{
+		{Label: "Products on sale", Value: strconv.Itoa(products), Href: "/admin/catalog/products?status=active"},
+		{Label: "Low-stock products", Value: strconv.Itoa(low), Href: "/admin/catalog/products?low=1"},
 		{Label: "Active staff users", Value: strconv.Itoa(active), Href: "/admin/users"},
 		{Label: "Jobs waiting in the outbox", Value: strconv.Itoa(pending), Href: "/admin/jobs"},
 	}, nil
@@ -202,6 +228,7 @@ func (a *App) NewWorker() *asynq.Worker {
 		return err
 	})
 	w.Every(ports.PeriodicJob{Cron: "*/15 * * * *", Type: JobCleanup, Queue: ports.QueueLow})
+	w.Handle(catalog.JobProcessPhoto, a.Catalog.ProcessPhotoJob)
 	return w
 }
 

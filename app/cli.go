@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"orderdesk/adapters/postgres"
+	"orderdesk/modules/clients"
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
 )
@@ -34,6 +35,9 @@ Commands:
                                add a staff user; without --password the password is read
                                from standard input. Roles: admin, manager, packer,
                                accountant, support
+  client create NAME [--webhook-url URL]
+                               register a client app; prints API_KEY=<key> and, with a
+                               URL, WEBHOOK_SECRET=<secret> (shown once)
   seed demo                    load demo data (idempotent)
   dev                          development: start a local PostgreSQL and Redis under .data/
                                unless DATABASE_URL and REDIS_URL are set, migrate, seed,
@@ -107,6 +111,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return withConfig(func(cfg *Config) error { return runProcess(ctx, cfg, cmd) })
 	case "user":
 		return userCommand(ctx, rest, stdin, stdout)
+	case "client":
+		return clientCommand(ctx, rest, stdout)
 	case "seed":
 		if len(rest) != 1 || rest[0] != "demo" {
 			return usagef("usage: orderdesk seed demo")
@@ -284,4 +290,55 @@ func healthcheck(ctx context.Context) error {
 		return fmt.Errorf("healthcheck: status %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// clientCommand implements `client create NAME [--webhook-url URL]`.
+func clientCommand(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usagef("usage: orderdesk client create NAME [--webhook-url URL]")
+	}
+	var name, hook string
+	rest := args[1:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		flag, value, hasValue := strings.Cut(a, "=")
+		switch {
+		case flag == "--webhook-url":
+			if !hasValue {
+				if i+1 >= len(rest) {
+					return usagef("--webhook-url needs a value")
+				}
+				i++
+				value = rest[i]
+			}
+			hook = value
+		case strings.HasPrefix(a, "-"):
+			return usagef("unknown flag %s", a)
+		case name != "":
+			return usagef("one name only (quote a name with spaces)")
+		default:
+			name = a
+		}
+	}
+	if strings.TrimSpace(name) == "" {
+		return usagef("client create needs a NAME")
+	}
+	return withConfig(func(cfg *Config) error {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		svc := clients.NewService(postgres.NewClientStore(db), ports.SystemClock)
+		ctx := ports.WithActor(ctx, ports.Actor{Kind: ports.ActorSystem, Name: "cli"})
+		created, err := svc.CreateApp(ctx, name, hook)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "API_KEY=%s\n", created.APIKey)
+		if created.WebhookSecret != "" {
+			fmt.Fprintf(out, "WEBHOOK_SECRET=%s\n", created.WebhookSecret)
+		}
+		return nil
+	})
 }

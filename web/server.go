@@ -15,12 +15,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"orderdesk/modules/catalog"
 	"orderdesk/web/admin"
+	"orderdesk/web/api"
 )
 
 // Deps is what the HTTP side needs from the composition root.
 type Deps struct {
 	Admin   admin.Deps
+	API     api.Deps
+	Catalog *catalog.Service
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
 	// Ready checks the database and Redis for /readyz.
@@ -31,6 +35,7 @@ type Deps struct {
 type Server struct {
 	App   *fiber.App
 	Admin *admin.Handler
+	API   *api.Handler
 }
 
 // New builds the HTTP application.
@@ -46,7 +51,14 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Admin: adm}
+	if d.API.Log == nil {
+		d.API.Log = d.Log
+	}
+	apiH, err := api.New(d.API)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Admin: adm, API: apiH}
 	app := fiber.New(fiber.Config{
 		AppName:               "OrderDesk",
 		DisableStartupMessage: true,
@@ -89,6 +101,8 @@ func New(d Deps) (*Server, error) {
 		return c.Next()
 	}, filesystem.New(filesystem.Config{Root: http.FS(Static())}))
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/admin", fiber.StatusFound) })
+	app.Get("/media/photos/:id/:file", media(d.Catalog))
+	apiH.Register(app)
 	adm.Register(app)
 	return s, nil
 }
@@ -127,31 +141,9 @@ func (s *Server) errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			}
 			return nil
 		case strings.HasPrefix(path, "/api/"):
-			return Problem(c, status, msg, nil)
+			return api.ProblemFor(c, status, err)
 		default:
 			return c.Status(status).JSON(fiber.Map{"status": status, "error": msg})
 		}
 	}
-}
-
-// ProblemField is one entry of a problem's errors list.
-type ProblemField struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// Problem writes an RFC 9457 application/problem+json response.
-func Problem(c *fiber.Ctx, status int, detail string, fields []ProblemField) error {
-	body := fiber.Map{
-		"type":   "about:blank",
-		"title":  http.StatusText(status),
-		"status": status,
-		"detail": detail,
-	}
-	if len(fields) > 0 {
-		body["errors"] = fields
-	}
-	c.Status(status)
-	c.Set(fiber.HeaderContentType, "application/problem+json")
-	return c.JSON(body, "application/problem+json")
 }

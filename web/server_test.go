@@ -109,7 +109,7 @@ func TestStaticAndSecurityHeaders(t *testing.T) {
 		t.Fatalf("unknown path: %d %s", resp.StatusCode, body)
 	}
 	resp, body = get(t, env.URL+"/api/v1/nothing-here")
-	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(body, `"title":"Not Found"`) {
+	if resp.StatusCode != 401 || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(body, `"title":"Unauthorized"`) {
 		t.Fatalf("unknown API path: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

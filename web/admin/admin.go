@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"orderdesk/modules/catalog"
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
 )
@@ -38,6 +39,7 @@ type Stat struct {
 // Deps is what the admin needs.
 type Deps struct {
 	Staff         *staff.Service
+	Catalog       *catalog.Service
 	Audit         ports.AuditLog
 	Templates     fs.FS
 	SecureCookies bool
@@ -98,6 +100,8 @@ func (h *Handler) Register(app *fiber.App) {
 
 	h.menu("Fulfilment", "/admin/fulfilment", staff.ObjFulfilment)
 	h.route(g, "GET", "/fulfilment", staff.ObjFulfilment, staff.ActRead, h.pickQueue)
+
+	h.registerCatalog(g)
 
 	h.menu("Staff", "/admin/users", staff.ObjUsers)
 	h.route(g, "GET", "/users", staff.ObjUsers, staff.ActRead, h.users)

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"orderdesk/modules/catalog"
+	"orderdesk/ports"
 )
 
 // renderer holds one template set per page: the layout and the partials, cloned, plus
@@ -33,6 +36,29 @@ var funcs = template.FuncMap{
 			return v.UTC().Format("2006-01-02 15:04 MST")
 		}
 		return ""
+	},
+	"money": func(minor int64) string { return ports.FormatMinor(minor, "GBP") },
+	"deref": func(p any) any {
+		switch v := p.(type) {
+		case *string:
+			if v != nil {
+				return *v
+			}
+		case *int:
+			if v != nil {
+				return *v
+			}
+		}
+		return ""
+	},
+	"mediaPath": func(ph catalog.Photo, r string) string { return ph.URLPath(catalog.Rendition(r)) },
+	"str":       func(v any) string { return fmt.Sprint(v) },
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
 	},
 	"title": func(s string) string {
 		if s == "" {

@@ -19,6 +19,7 @@ var allowed = map[string]struct{ read, write []staff.Role }{
 	staff.ObjUsers:     {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
 	staff.ObjAudit:     {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
 	staff.ObjJobs:      {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
+	staff.ObjCatalog:   {read: []staff.Role{"admin", "manager"}, write: []staff.Role{"admin", "manager"}},
 	staff.ObjFulfilment: {read: []staff.Role{"admin", "manager", "packer"},
 		write: []staff.Role{"admin", "manager", "packer"}},
 }
@@ -63,6 +64,7 @@ func TestEveryRouteEveryRole(t *testing.T) {
 				c := env.NewClient(t)
 				c.Login(user, "correct horse battery")
 				path := strings.ReplaceAll(rt.Path, ":id", target.ID.String())
+				path = strings.ReplaceAll(path, ":photo", target.ID.String())
 				path = strings.ReplaceAll(path, "*", "api/queues")
 				var form url.Values
 				if rt.Method != http.MethodGet {
