@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"orderdesk/adapters/asynq/redistest"
 	"orderdesk/adapters/postgres/pgtest"
@@ -77,6 +78,7 @@ func Start(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.ShutdownTimeout = 3 * time.Second
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -99,6 +101,21 @@ func Start(t testing.TB) *Env {
 		a.Close()
 	})
 	return &Env{App: a, URL: "http://" + ln.Addr().String()}
+}
+
+// RunWorker runs the app's worker (Asynq server, scheduler, outbox relay) against the
+// package's Redis database until the test ends.
+func (e *Env) RunWorker(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.App.Work(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
 }
 
 // CreateUser adds a staff user who need not change their password.

@@ -981,3 +981,27 @@ func FuzzPhotoJPEGOrientation(f *testing.F) {
 		}
 	})
 }
+
+func FuzzProcessPhoto(f *testing.F) {
+	small := photoTestImage(5, 3)
+	f.Add(photoTestWithSegments(photoTestJPEG(f, small), photoTestJPEGSegment(0xE1, photoTestExif(binary.LittleEndian, 7))))
+	f.Add(photoTestPNG(f, small))
+	f.Add(photoTestRead(f, "gopher-doc.1bpp.lossless.webp"))
+	f.Add(photoTestWebP(3, 2, color.NRGBA{1, 2, 3, 4}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		info, err := InspectPhoto(data)
+		if err != nil || int64(info.Width)*int64(info.Height) > 1<<16 {
+			return // keep each run cheap
+		}
+		out, err := ProcessPhoto(data)
+		if err != nil {
+			if ports.ErrorCodeOf(err) != ports.EINVALID {
+				t.Fatalf("error %v is not EINVALID", err)
+			}
+			return
+		}
+		for name, r := range photoTestAll(out) {
+			photoTestDecode(t, name, r)
+		}
+	})
+}
