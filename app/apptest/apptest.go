@@ -180,6 +180,9 @@ func (c *Client) Do(method, path string, form url.Values, header http.Header) (*
 	return resp, string(b)
 }
 
+// Base is the server's URL.
+func (c *Client) Base() string { return c.base }
+
 // Get fetches a page.
 func (c *Client) Get(path string) (*http.Response, string) { return c.Do("GET", path, nil, nil) }
 

@@ -441,14 +441,14 @@ func (h *Handler) quickResult(c *fiber.Ctx, p *catalog.Product, err error) error
 		}
 		if c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true" && p != nil {
 			return h.tmpl.render(c, fiber.StatusUnprocessableEntity, "catalog/product_row",
-				&view{Data: map[string]any{"P": p, "Error": msg, "CanWrite": true}, CSRF: h.csrfToken(c)})
+				&view{Data: map[string]any{"P": p, "Error": msg, "CanWrite": true, "Statuses": catalog.ProductStatuses}, CSRF: h.csrfToken(c)})
 		}
 		h.flash(c, "error", msg)
 		return h.redirect(c, "/admin/catalog/products")
 	}
 	if c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true" {
 		return h.tmpl.render(c, fiber.StatusOK, "catalog/product_row",
-			&view{Data: map[string]any{"P": p, "Saved": true, "CanWrite": true}, CSRF: h.csrfToken(c)})
+			&view{Data: map[string]any{"P": p, "Saved": true, "CanWrite": true, "Statuses": catalog.ProductStatuses}, CSRF: h.csrfToken(c)})
 	}
 	h.flash(c, "ok", p.Name+" saved.")
 	return h.redirect(c, "/admin/catalog/products")
