@@ -1,0 +1,9 @@
+package api_test
+
+import (
+	"testing"
+
+	"orderdesk/app/apptest"
+)
+
+func TestMain(m *testing.M) { apptest.Main(m) }
