@@ -19,7 +19,7 @@ CREATE TABLE catalog.products (
     name                  text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     description           text        NOT NULL DEFAULT '',
     category_id           uuid REFERENCES catalog.categories (id) ON DELETE RESTRICT,
-    sku                   text UNIQUE CHECK (length(sku) BETWEEN 1 AND 64),
+    sku                   text CHECK (length(sku) BETWEEN 1 AND 64),
     status                text        NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive', 'archived')),
     price_minor           bigint      NOT NULL CHECK (price_minor >= 0),
     weight_unit           text        NOT NULL CHECK (weight_unit IN ('unit', 'micrograms', 'grams', 'ounces', 'pounds', 'millilitres', 'litres')),
@@ -36,6 +36,8 @@ CREATE TABLE catalog.products (
     CHECK (status <> 'active' OR shipping_weight_grams IS NOT NULL),
     CHECK (NOT track_stock OR reserved <= stock_on_hand)
 );
+-- SKUs are unique regardless of case: "abc-1" and "ABC-1" are the same SKU.
+CREATE UNIQUE INDEX products_sku ON catalog.products (lower(sku));
 CREATE INDEX products_name ON catalog.products (lower(name), id);
 CREATE INDEX products_category ON catalog.products (category_id, lower(name), id);
 CREATE INDEX products_status ON catalog.products (status);

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -57,7 +59,7 @@ func (s *CatalogStore) CreateCategory(ctx context.Context, c *catalog.Category, 
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if c.ParentID != nil {
 			// The parent must stay top-level while the child is added.
-			if _, err := tx.ExecContext(ctx, `SELECT 1 FROM catalog.categories WHERE id = $1 FOR UPDATE`, *c.ParentID); err != nil {
+			if err := lockTopLevelParent(ctx, tx, *c.ParentID); err != nil {
 				return err
 			}
 		}
@@ -88,6 +90,13 @@ func (s *CatalogStore) UpdateCategory(ctx context.Context, id uuid.UUID, fn func
 		if err := fn(&c, children); err != nil {
 			return err
 		}
+		if c.ParentID != nil {
+			// fn checked the parent as read before this transaction; check it again
+			// under its lock, so that it cannot become a child meanwhile.
+			if err := lockTopLevelParent(ctx, tx, *c.ParentID); err != nil {
+				return err
+			}
+		}
 		_, err := tx.NamedExecContext(ctx, `UPDATE catalog.categories SET name = :name, slug = :slug, parent_id = :parent_id,
 			position = :position, visible = :visible, updated_at = :updated_at WHERE id = :id`, &c)
 		if isUniqueViolation(err) {
@@ -100,6 +109,23 @@ func (s *CatalogStore) UpdateCategory(ctx context.Context, id uuid.UUID, fn func
 		return insertAudit(ctx, tx, a)
 	})
 	return out, err
+}
+
+// lockTopLevelParent locks the would-be parent of a category and checks that it
+// exists and is top-level, so that one level of nesting holds under concurrency.
+func lockTopLevelParent(ctx context.Context, tx *sqlx.Tx, id uuid.UUID) error {
+	var top bool
+	err := tx.GetContext(ctx, &top, `SELECT parent_id IS NULL FROM catalog.categories WHERE id = $1 FOR UPDATE`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ports.Invalid(ports.Field("parent_id", "Choose a parent from the list."))
+	}
+	if err != nil {
+		return fmt.Errorf("lock parent category: %w", err)
+	}
+	if !top {
+		return ports.Invalid(ports.Field("parent_id", "Choose a top-level category: categories nest one level deep."))
+	}
+	return nil
 }
 
 // DeleteCategory deletes a category, moving its products when asked.
@@ -164,7 +190,7 @@ func productWhere(f catalog.ProductFilter) ([]string, []any) {
 		add("p.status = $%d", string(f.Status))
 	}
 	if f.LowStock {
-		where = append(where, "p.track_stock AND p.stock_on_hand - p.reserved <= p.low_stock_threshold")
+		where = append(where, "p.track_stock AND p.status <> 'archived' AND p.stock_on_hand - p.reserved <= p.low_stock_threshold")
 	}
 	return where, args
 }

@@ -71,8 +71,24 @@ func Migrate(url string) error {
 	return nil
 }
 
-// inTx runs fn in a transaction, committing when it returns nil.
+type txKey struct{}
+
+// InTx runs fn in one transaction that every store joins when given fn's context:
+// this is how one use case changes several modules' tables atomically (placing an
+// order reserves stock in the catalog) while each module still writes only its own
+// tables through its own store. It commits when fn returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// inTx runs fn in a transaction, committing when it returns nil. Inside a transaction
+// opened by InTx it joins that one instead, which commits or rolls back as a whole.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	if tx, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+		return fn(tx)
+	}
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

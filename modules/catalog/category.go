@@ -41,7 +41,7 @@ const (
 func Slugify(name string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range norm.NFKD.String(name) {
+	for _, r := range norm.NFKD.String(slugFold.Replace(name)) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			continue // combining accent
@@ -64,6 +64,11 @@ func Slugify(name string) string {
 	}
 	return s
 }
+
+// slugFold spells out the letters that do not decompose into an ASCII letter and an
+// accent.
+var slugFold = strings.NewReplacer("ß", "ss", "æ", "ae", "Æ", "AE", "ø", "o", "Ø", "O", "œ", "oe", "Œ", "OE",
+	"ł", "l", "Ł", "L", "đ", "d", "Đ", "D", "þ", "th", "Þ", "TH")
 
 // ValidSlug reports whether s is a slug as Slugify makes them.
 func ValidSlug(s string) bool {

@@ -199,7 +199,7 @@ func (in ProductInput) Parse(creating bool) (ProductFields, error) {
 	f.Description = strings.TrimSpace(strings.ReplaceAll(in.Description, "\r\n", "\n"))
 	if utf8.RuneCountInString(f.Description) > DescriptionMax {
 		bad("description", "A description has at most 20000 characters.")
-	} else if !utf8.ValidString(f.Description) {
+	} else if !utf8.ValidString(f.Description) || strings.ContainsRune(f.Description, 0) { // PostgreSQL text cannot hold NUL
 		bad("description", "The description is not valid text.")
 	}
 	if s := strings.TrimSpace(in.CategoryID); s != "" {

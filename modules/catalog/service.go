@@ -64,8 +64,9 @@ type Store interface {
 	ListCategories(ctx context.Context) ([]Category, error)
 	CategoryByID(ctx context.Context, id uuid.UUID) (*Category, error)
 	CreateCategory(ctx context.Context, c *Category, a ports.AuditEntry) error
-	// UpdateCategory locks the category, calls fn with it, the parent it would get
-	// (nil for none) and its number of children, and saves it unless fn fails.
+	// UpdateCategory locks the category, calls fn with it and its number of children,
+	// and saves it unless fn fails; a parent it is given is locked and must stay
+	// top-level until the change commits.
 	UpdateCategory(ctx context.Context, id uuid.UUID, fn func(c *Category, children int) error, a ports.AuditEntry) (*Category, error)
 	// DeleteCategory deletes a category that has no sub-categories. Its products move to
 	// moveTo, or the deletion is refused (ECONFLICT) when it has products and moveTo is nil.
@@ -216,6 +217,7 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) ([]Product, *Cu
 	default:
 		f.Sort = SortName
 	}
+	f.Query = strings.ReplaceAll(f.Query, "\x00", "")
 	want := f.Limit
 	f.Limit++
 	ps, err := s.store.ListProducts(ctx, f)
@@ -232,6 +234,7 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) ([]Product, *Cu
 
 // CountProducts counts the products a filter matches.
 func (s *Service) CountProducts(ctx context.Context, f ProductFilter) (int, error) {
+	f.Query = strings.ReplaceAll(f.Query, "\x00", "")
 	return s.store.CountProducts(ctx, f)
 }
 
@@ -334,9 +337,25 @@ func (s *Service) SetStatus(ctx context.Context, id uuid.UUID, status ProductSta
 	}, ports.Audit(ctx, "product.status", "product", id.String(), string(status)))
 }
 
-// DeleteProduct deletes a product, or archives it when orders refer to it.
+// DeleteProduct deletes a product with its photos' files, or archives it when orders
+// refer to it.
 func (s *Service) DeleteProduct(ctx context.Context, id uuid.UUID) (archived bool, err error) {
-	return s.store.DeleteProduct(ctx, id, ports.Audit(ctx, "product.delete", "product", id.String(), ""))
+	p, err := s.store.ProductByID(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	archived, err = s.store.DeleteProduct(ctx, id, ports.Audit(ctx, "product.delete", "product", id.String(), ""))
+	if err != nil || archived {
+		return archived, err
+	}
+	for _, ph := range p.Photos {
+		for _, k := range []string{ph.UploadKey, ph.OriginalKey, ph.WebKey, ph.ThumbKey} {
+			if k != "" {
+				_ = s.files.Delete(ctx, k)
+			}
+		}
+	}
+	return false, nil
 }
 
 // AdjustStock changes stock on hand by delta for a reason.
@@ -548,6 +567,7 @@ func (s *Service) PublicProducts(ctx context.Context, f PublicFilter) ([]Product
 	if f.Limit > 100 {
 		f.Limit = 100
 	}
+	f.Query = strings.ReplaceAll(f.Query, "\x00", "")
 	want := f.Limit
 	f.Limit++
 	ps, err := s.store.PublicProducts(ctx, f)

@@ -128,7 +128,7 @@ func TestProductForm(t *testing.T) {
 		{"weight zero", "weight", "0", "more than zero"},
 		{"weight letters", "weight", "heavy", "like 250 or 0.5"},
 		{"unknown unit", "weight_unit", "stones", "Choose a unit"},
-		{"taken sku", "sku", "sku-1", ""}, // SKUs are case-sensitive: allowed
+		{"taken sku, other case", "sku", "sku-1", "Another product has this SKU"},
 		{"name too long", "name", strings.Repeat("x", 201), "at most 200 characters"},
 		{"bad status", "status", "deleted", "Choose active, inactive or archived"},
 		{"negative stock", "initial_stock", "-3", "whole number of units"},
