@@ -2,13 +2,15 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"orderdesk/ports"
@@ -23,7 +25,7 @@ func requestContext(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id := c.Get(fiber.HeaderXRequestID)
 		if id == "" || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
-			id = uuid.NewString()
+			id = newRequestID()
 		}
 		c.Set(fiber.HeaderXRequestID, id)
 		l := log.With("request_id", id)
@@ -40,6 +42,21 @@ func requestContext(log *slog.Logger) fiber.Handler {
 		}
 		return err
 	}
+}
+
+// requestIDPrefix makes request ids unique across processes; a counter makes them
+// unique within one, without a call to the random source per request.
+var (
+	requestIDPrefix = func() string {
+		b := make([]byte, 6)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b)
+	}()
+	requestSeq atomic.Uint64
+)
+
+func newRequestID() string {
+	return requestIDPrefix + "-" + strconv.FormatUint(requestSeq.Add(1), 36)
 }
 
 // httpMetrics counts requests by method, route pattern and status, and observes
