@@ -144,6 +144,17 @@ func migrateAndBootstrap(ctx context.Context, cfg *Config, out io.Writer) error 
 		return err
 	}
 	fmt.Fprintln(out, "migrations applied")
+	return withStaff(ctx, cfg, func(_ *postgres.DB, svc *staff.Service) error {
+		created, err := svc.EnsureDefaultAdmin(ctx)
+		if created {
+			fmt.Fprintln(out, "created the default staff user admin/admin: change its password at first login")
+		}
+		return err
+	})
+}
+
+// withStaff opens the database and the staff service for a one-shot command.
+func withStaff(ctx context.Context, cfg *Config, fn func(db *postgres.DB, svc *staff.Service) error) error {
 	db, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -153,14 +164,7 @@ func migrateAndBootstrap(ctx context.Context, cfg *Config, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	created, err := svc.EnsureDefaultAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	if created {
-		fmt.Fprintln(out, "created the default staff user admin/admin: change its password at first login")
-	}
-	return nil
+	return fn(db, svc)
 }
 
 func newStaffService(db *postgres.DB) (*staff.Service, error) {
@@ -246,22 +250,15 @@ func userCommand(ctx context.Context, args []string, stdin io.Reader, out io.Wri
 		}
 	}
 	return withConfig(func(cfg *Config) error {
-		db, err := postgres.Open(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		svc, err := newStaffService(db)
-		if err != nil {
-			return err
-		}
-		ctx := ports.WithActor(ctx, ports.Actor{Kind: ports.ActorSystem, Name: "cli"})
-		u, err := svc.CreateUser(ctx, staff.NewUser{Username: username, Role: staff.Role(role), Password: password}, false)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "created staff user %s (%s)\n", u.Username, u.Role)
-		return nil
+		return withStaff(ctx, cfg, func(_ *postgres.DB, svc *staff.Service) error {
+			ctx := ports.WithActor(ctx, ports.Actor{Kind: ports.ActorSystem, Name: "cli"})
+			u, err := svc.CreateUser(ctx, staff.NewUser{Username: username, Role: staff.Role(role), Password: password}, false)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "created staff user %s (%s)\n", u.Username, u.Role)
+			return nil
+		})
 	})
 }
 

@@ -26,15 +26,10 @@ const DemoPassword = "demo-password"
 // catalog with stock and photos. Every module adds its own demo data here. Running it
 // again changes nothing.
 func seedDemo(ctx context.Context, cfg *Config, out io.Writer) error {
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	svc, err := newStaffService(db)
-	if err != nil {
-		return err
-	}
+	return withStaff(ctx, cfg, func(db *postgres.DB, svc *staff.Service) error { return seedAll(ctx, cfg, db, svc, out) })
+}
+
+func seedAll(ctx context.Context, cfg *Config, db *postgres.DB, svc *staff.Service, out io.Writer) error {
 	ctx = ports.WithActor(ctx, ports.Actor{Kind: ports.ActorSystem, Name: "seed"})
 	for _, r := range []staff.Role{staff.RoleManager, staff.RolePacker, staff.RoleAccountant, staff.RoleSupport} {
 		name := "demo-" + string(r)

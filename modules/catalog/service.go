@@ -221,21 +221,26 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) ([]Product, *Cu
 	want := f.Limit
 	f.Limit++
 	ps, err := s.store.ListProducts(ctx, f)
-	if err != nil {
-		return nil, nil, err
-	}
-	var next *Cursor
-	if len(ps) > want {
-		ps = ps[:want]
-		next = SortCursor(&ps[want-1], f.Sort)
-	}
-	return ps, next, nil
+	return onePage(ps, err, want, f.Sort)
 }
 
 // CountProducts counts the products a filter matches.
 func (s *Service) CountProducts(ctx context.Context, f ProductFilter) (int, error) {
 	f.Query = strings.ReplaceAll(f.Query, "\x00", "")
 	return s.store.CountProducts(ctx, f)
+}
+
+// onePage cuts a store's answer for want+1 rows down to want and makes the cursor of
+// the next page when there is one.
+func onePage(ps []Product, err error, want int, sort ProductSort) ([]Product, *Cursor, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ps) <= want {
+		return ps, nil, nil
+	}
+	ps = ps[:want]
+	return ps, SortCursor(&ps[want-1], sort), nil
 }
 
 // SortCursor is the keyset cursor after p in the given order.
@@ -571,15 +576,7 @@ func (s *Service) PublicProducts(ctx context.Context, f PublicFilter) ([]Product
 	want := f.Limit
 	f.Limit++
 	ps, err := s.store.PublicProducts(ctx, f)
-	if err != nil {
-		return nil, nil, err
-	}
-	var next *Cursor
-	if len(ps) > want {
-		ps = ps[:want]
-		next = SortCursor(&ps[want-1], SortName)
-	}
-	return ps, next, nil
+	return onePage(ps, err, want, SortName)
 }
 
 // PublicProduct returns a product on sale, ENOTFOUND otherwise.
