@@ -20,8 +20,13 @@ import (
 	"orderdesk/adapters/asynq"
 	"orderdesk/adapters/filestore"
 	"orderdesk/adapters/postgres"
+	redisstore "orderdesk/adapters/redis"
+	"orderdesk/adapters/sandbox"
+	"orderdesk/adapters/sealer"
 	"orderdesk/modules/catalog"
 	"orderdesk/modules/clients"
+	"orderdesk/modules/ordering"
+	"orderdesk/modules/payments"
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
 	"orderdesk/web"
@@ -46,6 +51,8 @@ type App struct {
 	Staff    *staff.Service
 	Catalog  *catalog.Service
 	Clients  *clients.Service
+	Orders   *ordering.Service
+	Payments *payments.Service
 	Files    ports.FileStore
 	Audit    *postgres.AuditLog
 	Metrics  *prometheus.Registry
@@ -124,6 +131,19 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	a.Files = files
 	a.Catalog = catalog.NewService(postgres.NewCatalogStore(db), files, clock)
 	a.Clients = clients.NewService(postgres.NewClientStore(db), clock)
+	ring, err := addressSealer(ctx, cfg, db)
+	if err != nil {
+		return nil, err
+	}
+	var gateway ports.PaymentGateway
+	switch cfg.PaymentsProvider {
+	case "sandbox":
+		gateway = sandbox.NewPayments(cfg.BaseURL, clock)
+	default:
+		return nil, &ConfigError{"PAYMENTS_PROVIDER", "btcpay is not available in this version yet; use sandbox"}
+	}
+	a.Payments = payments.NewService(postgres.NewPaymentStore(db), gateway, clock)
+	a.Orders = ordering.NewService(postgres.NewOrderStore(db), db, catalogStock{a.Catalog}, a.Payments, a.Clients, ring, clock)
 
 	qc := asynq.NewQueueCollector(a.Redis)
 	a.closers = append(a.closers, qc.Close)
@@ -137,9 +157,10 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	a.Web, err = web.New(web.Deps{
 		Log: log, Metrics: a.Metrics, Ready: a.Ready, Catalog: a.Catalog,
 		Admin: admin.Deps{
-			Staff: a.Staff, Catalog: a.Catalog, Audit: a.Audit, SecureCookies: cfg.SecureCookies, JobsUI: jobsUI, Stats: a.dashboardStats,
+			Staff: a.Staff, Catalog: a.Catalog, Clients: a.Clients, Audit: a.Audit, SecureCookies: cfg.SecureCookies, JobsUI: jobsUI, Stats: a.dashboardStats,
 		},
-		API: api.Deps{Catalog: a.Catalog, Clients: a.Clients, BaseURL: cfg.BaseURL},
+		API: api.Deps{Catalog: a.Catalog, Clients: a.Clients, Orders: a.Orders, Payments: a.Payments, BaseURL: cfg.BaseURL,
+			RateLimiter: a.rateLimiter()},
 	})
 	if err != nil {
 		return nil, err
@@ -219,9 +240,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 
 // NewWorker builds the Asynq worker with every module's job handlers and periodic jobs.
 func (a *App) NewWorker() *asynq.Worker {
-	w := asynq.NewWorker(a.Redis, asynq.WorkerConfig{Log: a.Log, ShutdownTimeout: a.Config.ShutdownTimeout})
+	w := asynq.NewWorker(a.Redis, asynq.WorkerConfig{Log: a.Log, ShutdownTimeout: a.Config.ShutdownTimeout, RetryDelay: retryDelay})
 	w.Handle(JobCleanup, func(ctx context.Context, _ []byte) error {
 		if err := a.Staff.CleanUp(ctx); err != nil {
+			return err
+		}
+		if err := a.Orders.CleanUp(ctx); err != nil {
 			return err
 		}
 		_, err := a.Outbox.DeleteSentBefore(ctx, time.Now().Add(-7*24*time.Hour))
@@ -229,7 +253,27 @@ func (a *App) NewWorker() *asynq.Worker {
 	})
 	w.Every(ports.PeriodicJob{Cron: "*/15 * * * *", Type: JobCleanup, Queue: ports.QueueLow})
 	w.Handle(catalog.JobProcessPhoto, a.Catalog.ProcessPhotoJob)
+	w.Handle(payments.JobCreateInvoice, a.Payments.CreateInvoiceJob)
+	w.Handle(clients.JobDeliver, a.Clients.DeliverJob)
 	return w
+}
+
+// retryDelay is the wait before retrying a failed job: webhook deliveries back off
+// exponentially to an hour (clients.RetryDelay), so that their retries span more than a
+// day; every other job keeps Asynq's default.
+func retryDelay(n int, err error, t *hasynq.Task) time.Duration {
+	if t.Type() == clients.JobDeliver {
+		return clients.RetryDelay(n)
+	}
+	return hasynq.DefaultRetryDelayFunc(n, err, t)
+}
+
+// rateLimiter is the API's per-key limiter on Redis, or nil when API_RATE_LIMIT is 0.
+func (a *App) rateLimiter() ports.RateLimiter {
+	if a.Config.APIRateLimit == 0 {
+		return nil
+	}
+	return redisstore.NewRateLimiter(a.redisCli, a.Config.APIRateLimit, time.Minute, "orderdesk:ratelimit:api:")
 }
 
 // Work runs the worker, the scheduler and the outbox relay until ctx ends, then lets
@@ -269,4 +313,22 @@ func (a *App) RunAll(ctx context.Context, ln net.Listener) error {
 	cancel()
 	wg.Wait()
 	return errors.Join(err, workErr)
+}
+
+// addressSealer builds the key ring that seals customers' addresses: ENCRYPTION_KEYS
+// when set, else a key generated once and kept in the database (set ENCRYPTION_KEYS in
+// production so that a copy of the database alone does not reveal addresses).
+func addressSealer(ctx context.Context, cfg *Config, db *postgres.DB) (*sealer.Ring, error) {
+	if cfg.EncryptionKeys != "" {
+		keys, err := sealer.ParseKeys(cfg.EncryptionKeys)
+		if err != nil {
+			return nil, &ConfigError{"ENCRYPTION_KEYS", "is invalid: " + err.Error()}
+		}
+		return sealer.New(keys...)
+	}
+	k, err := db.Secret(ctx, "address-key-db1", func() []byte { return sealer.NewKey("db1").Key })
+	if err != nil {
+		return nil, err
+	}
+	return sealer.New(sealer.Key{ID: "db1", Key: k})
 }

@@ -4,9 +4,12 @@ package app
 
 import (
 	"bufio"
+
 	"fmt"
 	"net/url"
+	"orderdesk/adapters/sealer"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,6 +30,12 @@ type Config struct {
 	RoyalMailAPIURL     string
 	RoyalMailAPIKey     string
 	LogLevel            string
+	// EncryptionKeys seal customers' addresses: "id:base64key,…", the first current.
+	// Empty: a key is generated once and kept in the database.
+	EncryptionKeys string
+	// APIRateLimit is the number of API requests a minute allowed per API key; 0
+	// disables the limit.
+	APIRateLimit int
 	// SecureCookies is true when BASE_URL is https.
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
@@ -62,6 +71,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		RoyalMailAPIURL:     get("ROYALMAIL_API_URL", "https://api.parcel.royalmail.com/api/v1"),
 		RoyalMailAPIKey:     get("ROYALMAIL_API_KEY", ""),
 		LogLevel:            get("LOG_LEVEL", "info"),
+		EncryptionKeys:      get("ENCRYPTION_KEYS", ""),
 		ShutdownTimeout:     25 * time.Second,
 	}
 	if !strings.Contains(c.HTTPAddr, ":") {
@@ -111,6 +121,17 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		}
 	default:
 		return nil, &ConfigError{"SHIPPING_PROVIDER", "must be royalmail or sandbox"}
+	}
+	rl := get("API_RATE_LIMIT", "600")
+	n, err := strconv.Atoi(rl)
+	if err != nil || n < 0 || n > 1_000_000 {
+		return nil, &ConfigError{"API_RATE_LIMIT", "must be a whole number of requests a minute from 0 (no limit) to 1000000"}
+	}
+	c.APIRateLimit = n
+	if c.EncryptionKeys != "" {
+		if _, err := sealer.ParseKeys(c.EncryptionKeys); err != nil {
+			return nil, &ConfigError{"ENCRYPTION_KEYS", "is invalid: " + err.Error() + " (id:base64 of 32 random bytes, comma-separated)"}
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

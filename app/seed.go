@@ -13,6 +13,7 @@ import (
 
 	"orderdesk/adapters/filestore"
 	"orderdesk/modules/catalog"
+	"orderdesk/modules/ordering"
 
 	"orderdesk/adapters/postgres"
 	"orderdesk/modules/staff"
@@ -44,6 +45,9 @@ func seedAll(ctx context.Context, cfg *Config, db *postgres.DB, svc *staff.Servi
 		}
 	}
 	if err := seedCatalog(ctx, db, cfg, out); err != nil {
+		return err
+	}
+	if err := seedShipping(ctx, db, out); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "demo data loaded")
@@ -128,4 +132,27 @@ func demoPhoto(c color.RGBA) []byte {
 	var buf bytes.Buffer
 	_ = png.Encode(&buf, img)
 	return buf.Bytes()
+}
+
+// seedShipping adds Royal Mail shipping methods unless there are some.
+func seedShipping(ctx context.Context, db *postgres.DB, out io.Writer) error {
+	svc := ordering.NewService(postgres.NewOrderStore(db), db, nil, nil, nil, nil, ports.SystemClock)
+	existing, err := svc.ShippingMethods(ctx, false)
+	if err != nil || len(existing) > 0 {
+		return err
+	}
+	methods := []ordering.ShippingMethodInput{
+		{Name: "Royal Mail 2nd Class", ServiceCode: "CRL2", PackageFormat: "smallParcel", Price: "3.20", MaxWeight: "2000", Position: "10", Active: true},
+		{Name: "Royal Mail 1st Class", ServiceCode: "CRL1", PackageFormat: "smallParcel", Price: "4.10", MaxWeight: "2000", Position: "20", Active: true},
+		{Name: "Royal Mail Tracked 24", ServiceCode: "TPN24", PackageFormat: "parcel", Price: "5.50", MaxWeight: "20000", Position: "30", Active: true},
+		{Name: "Special Delivery Guaranteed by 1pm", ServiceCode: "SD1", PackageFormat: "parcel", Price: "9.90", MaxWeight: "20000", Position: "40", Express: true, Active: true},
+		{Name: "Large Letter 2nd Class", ServiceCode: "STL2", PackageFormat: "largeLetter", Price: "1.55", MaxWeight: "750", Position: "5", Active: true},
+	}
+	for _, m := range methods {
+		if _, err := svc.CreateShippingMethod(ctx, m); err != nil {
+			return fmt.Errorf("seed shipping method %s: %w", m.Name, err)
+		}
+	}
+	fmt.Fprintf(out, "demo shipping methods: %d\n", len(methods))
+	return nil
 }

@@ -633,3 +633,72 @@ func (s *CatalogStore) PublicProduct(ctx context.Context, id uuid.UUID) (*catalo
 	}
 	return &ps[0], nil
 }
+
+// Reserve holds stock for an order (see catalog.Service.Reserve).
+func (s *CatalogStore) Reserve(ctx context.Context, orderID uuid.UUID, lines []catalog.ReserveLine) ([]catalog.Product, error) {
+	out := make([]catalog.Product, len(lines))
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		ids := make([]uuid.UUID, len(lines))
+		for i, l := range lines {
+			ids[i] = l.ProductID
+		}
+		// Lock every product at once, in id order, so that two orders sharing products
+		// always lock them in the same order.
+		var rows []catalog.Product
+		if err := tx.SelectContext(ctx, &rows, `SELECT `+productColumns+`, (`+publicCondition+`) AS on_sale
+			FROM catalog.products p WHERE p.id = ANY($1) ORDER BY p.id FOR UPDATE OF p`, ids); err != nil {
+			return fmt.Errorf("lock products: %w", err)
+		}
+		byID := make(map[uuid.UUID]*catalog.Product, len(rows))
+		for i := range rows {
+			byID[rows[i].ID] = &rows[i]
+		}
+		var short []string
+		for i, l := range lines {
+			p, ok := byID[l.ProductID]
+			if !ok || !p.OnSale {
+				return ports.Invalid(ports.Field(fmt.Sprintf("items[%d].productId", i), "This product does not exist or is not on sale."))
+			}
+			if p.ShippingWeightGrams == nil {
+				return ports.Invalid(ports.Field(fmt.Sprintf("items[%d].productId", i), "This product cannot be shipped yet."))
+			}
+			if p.TrackStock && p.StockOnHand-p.Reserved < l.Quantity {
+				short = append(short, fmt.Sprintf("%s: %d available, %d asked", p.Name, max(p.StockOnHand-p.Reserved, 0), l.Quantity))
+			}
+			out[i] = *p
+		}
+		if len(short) > 0 {
+			return ports.Errorf(ports.ECONFLICT, "Not enough stock: %s.", strings.Join(short, "; "))
+		}
+		for _, l := range lines {
+			if _, err := tx.ExecContext(ctx, `UPDATE catalog.products SET reserved = reserved + CASE WHEN track_stock THEN $2 ELSE 0 END,
+				times_ordered = times_ordered + 1 WHERE id = $1`, l.ProductID, l.Quantity); err != nil {
+				return fmt.Errorf("reserve: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO catalog.reservations (order_id, product_id, quantity, counted)
+				SELECT $1, $2, $3, track_stock FROM catalog.products WHERE id = $2`, orderID, l.ProductID, l.Quantity); err != nil {
+				return fmt.Errorf("reservation: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Release gives back what an order holds; rows already released or committed are left
+// alone, so releasing twice changes nothing.
+func (s *CatalogStore) Release(ctx context.Context, orderID uuid.UUID) error {
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `WITH released AS (
+				UPDATE catalog.reservations SET status = 'released', updated_at = now()
+				WHERE order_id = $1 AND status = 'held' RETURNING product_id, quantity, counted)
+			UPDATE catalog.products p SET reserved = p.reserved - r.quantity
+			FROM released r WHERE p.id = r.product_id AND r.counted`, orderID); err != nil {
+			return fmt.Errorf("release: %w", err)
+		}
+		return nil
+	})
+}

@@ -89,6 +89,8 @@ type Product struct {
 	UpdatedAt           time.Time `db:"updated_at"`
 
 	Photos []Photo `db:"-"`
+	// OnSale is filled by Reserve: the product is active in a visible category.
+	OnSale bool `db:"on_sale"`
 }
 
 // Available is what can still be sold (stock on hand less reservations), or nil when

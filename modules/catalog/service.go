@@ -97,6 +97,10 @@ type Store interface {
 	// DeletePhoto removes a photo (the next one becomes primary) and returns it.
 	DeletePhoto(ctx context.Context, productID, photoID uuid.UUID, a ports.AuditEntry) (*Photo, error)
 
+	// Reserve and Release implement the service methods of the same names.
+	Reserve(ctx context.Context, orderID uuid.UUID, lines []ReserveLine) ([]Product, error)
+	Release(ctx context.Context, orderID uuid.UUID) error
+
 	// Version is the catalog's version, bumped by every committed change.
 	Version(ctx context.Context) (int64, error)
 	PublicCategories(ctx context.Context) ([]Category, error)
@@ -582,4 +586,26 @@ func (s *Service) PublicProducts(ctx context.Context, f PublicFilter) ([]Product
 // PublicProduct returns a product on sale, ENOTFOUND otherwise.
 func (s *Service) PublicProduct(ctx context.Context, id uuid.UUID) (*Product, error) {
 	return s.store.PublicProduct(ctx, id)
+}
+
+// ReserveLine asks for a quantity of a product for an order.
+type ReserveLine struct {
+	ProductID uuid.UUID
+	Quantity  int
+}
+
+// Reserve holds stock for an order, all lines or none: every product must be on sale
+// (active, in a visible category) and, when its stock is tracked, have the quantity
+// available. It returns the products as they are now, in the order asked, for the
+// order to snapshot. Errors: EINVALID naming "items[i].productId" for a product that
+// cannot be sold, ECONFLICT when stock is short. It joins the caller's transaction;
+// rows are locked in a fixed order so that concurrent orders cannot deadlock or
+// oversell.
+func (s *Service) Reserve(ctx context.Context, orderID uuid.UUID, lines []ReserveLine) ([]Product, error) {
+	return s.store.Reserve(ctx, orderID, lines)
+}
+
+// Release gives back the stock an order holds. Releasing twice is a no-op.
+func (s *Service) Release(ctx context.Context, orderID uuid.UUID) error {
+	return s.store.Release(ctx, orderID)
 }

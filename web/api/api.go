@@ -22,15 +22,21 @@ import (
 
 	"orderdesk/modules/catalog"
 	"orderdesk/modules/clients"
+	"orderdesk/modules/ordering"
+	"orderdesk/modules/payments"
 	"orderdesk/ports"
 )
 
 // Deps is what the API needs.
 type Deps struct {
-	Catalog *catalog.Service
+	Catalog  *catalog.Service
+	Orders   *ordering.Service
+	Payments *payments.Service
 	Clients *clients.Service
 	BaseURL string
 	Log     *slog.Logger
+	// RateLimiter limits requests per API key; nil disables the limit.
+	RateLimiter ports.RateLimiter
 }
 
 // Handler serves the API.
@@ -59,10 +65,18 @@ func (h *Handler) Register(app *fiber.App) {
 		c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 		return c.Send(h.doc)
 	})
-	g := app.Group("/api/v1", h.authenticate)
+	g := app.Group("/api/v1", h.authenticate, RateLimit(h.d.RateLimiter, h.d.Log))
 	g.Get("/categories", h.listCategories)
 	g.Get("/products", h.listProducts)
 	g.Get("/products/:id", h.getProduct)
+	g.Get("/shipping-methods", h.listShippingMethods)
+	g.Post("/orders", h.identity, h.placeOrder)
+	g.Get("/orders", h.identity, h.listOrders)
+	g.Get("/orders/:id", h.identity, h.getOrder)
+	g.Post("/orders/:id/cancel", h.identity, h.cancelOrder)
+	g.Post("/orders/:id/messages", h.identity, h.postMessage)
+	g.Get("/orders/:id/messages", h.identity, h.listMessages)
+	g.Get("/orders/:id/payment/qr.png", h.identity, h.paymentQR)
 	g.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "There is no such API endpoint.")
 	})

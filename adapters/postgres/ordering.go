@@ -1,0 +1,231 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"orderdesk/modules/ordering"
+	"orderdesk/ports"
+)
+
+// OrderStore implements ordering.Store on the ordering schema.
+type OrderStore struct{ db *DB }
+
+// NewOrderStore returns the order store.
+func NewOrderStore(db *DB) *OrderStore { return &OrderStore{db: db} }
+
+var _ ordering.Store = (*OrderStore)(nil)
+
+// q is the transaction of ctx when there is one, else the pool: reads inside a use
+// case's transaction see its own writes.
+func (db *DB) q(ctx context.Context) sqlx.ExtContext {
+	if tx, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+		return tx
+	}
+	return db.DB
+}
+
+const shippingColumns = `id, name, service_code, package_format, price_minor, max_weight_grams, express, active, position, created_at, updated_at`
+
+// ListShippingMethods lists methods by position and name.
+func (s *OrderStore) ListShippingMethods(ctx context.Context, activeOnly bool) ([]ordering.ShippingMethod, error) {
+	var out []ordering.ShippingMethod
+	err := sqlx.SelectContext(ctx, s.db.q(ctx), &out, `SELECT `+shippingColumns+` FROM ordering.shipping_methods
+		WHERE active OR NOT $1 ORDER BY position, lower(name), id`, activeOnly)
+	return out, err
+}
+
+// ShippingMethodByID returns a method.
+func (s *OrderStore) ShippingMethodByID(ctx context.Context, id uuid.UUID) (*ordering.ShippingMethod, error) {
+	var m ordering.ShippingMethod
+	if err := sqlx.GetContext(ctx, s.db.q(ctx), &m, `SELECT `+shippingColumns+` FROM ordering.shipping_methods WHERE id = $1`, id); err != nil {
+		return nil, notFound(err, "No such shipping method.")
+	}
+	return &m, nil
+}
+
+// CreateShippingMethod inserts a method.
+func (s *OrderStore) CreateShippingMethod(ctx context.Context, m *ordering.ShippingMethod, a ports.AuditEntry) error {
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.shipping_methods (`+shippingColumns+`) VALUES (:id, :name,
+			:service_code, :package_format, :price_minor, :max_weight_grams, :express, :active, :position, :created_at, :updated_at)`, m); err != nil {
+			return fmt.Errorf("insert shipping method: %w", err)
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// UpdateShippingMethod saves a method.
+func (s *OrderStore) UpdateShippingMethod(ctx context.Context, m *ordering.ShippingMethod, a ports.AuditEntry) error {
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.NamedExecContext(ctx, `UPDATE ordering.shipping_methods SET name = :name, service_code = :service_code,
+			package_format = :package_format, price_minor = :price_minor, max_weight_grams = :max_weight_grams, express = :express,
+			active = :active, position = :position, updated_at = :updated_at WHERE id = :id`, m); err != nil {
+			return fmt.Errorf("update shipping method: %w", err)
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// ClaimIdempotencyKey inserts the key, or returns the order it was first used for.
+// A concurrent claim of the same key waits for the first to commit or roll back.
+func (s *OrderStore) ClaimIdempotencyKey(ctx context.Context, appID uuid.UUID, key string, hash []byte, orderID uuid.UUID) (uuid.UUID, []byte, bool, error) {
+	q := s.db.q(ctx)
+	res, err := q.ExecContext(ctx, `INSERT INTO ordering.idempotency_keys (app_id, key, request_hash, order_id)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (app_id, key) DO NOTHING`, appID, key, hash, orderID)
+	if err != nil {
+		return uuid.Nil, nil, false, fmt.Errorf("idempotency key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return uuid.Nil, nil, true, nil
+	}
+	var row struct {
+		OrderID uuid.UUID `db:"order_id"`
+		Hash    []byte    `db:"request_hash"`
+	}
+	if err := sqlx.GetContext(ctx, q, &row, `SELECT order_id, request_hash FROM ordering.idempotency_keys WHERE app_id = $1 AND key = $2`,
+		appID, key); err != nil {
+		return uuid.Nil, nil, false, fmt.Errorf("idempotency key: %w", err)
+	}
+	return row.OrderID, row.Hash, false, nil
+}
+
+// DeleteIdempotencyKeysBefore forgets old keys.
+func (s *OrderStore) DeleteIdempotencyKeysBefore(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM ordering.idempotency_keys WHERE created_at < $1`, before)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// NextOrderNumber draws the next human-friendly order number.
+func (s *OrderStore) NextOrderNumber(ctx context.Context) (int64, error) {
+	var n int64
+	err := sqlx.GetContext(ctx, s.db.q(ctx), &n, `SELECT nextval('ordering.order_number_seq')`)
+	return n, err
+}
+
+const orderColumns = `id, number, app_id, identity_ref, status, shipping_method_id, shipping_name, shipping_service_code,
+	package_format, express, subtotal_minor, shipping_minor, total_minor, currency, weight_grams, address_sealed, note,
+	cancel_reason, refund_due, created_at, updated_at`
+
+const insertHistory = `INSERT INTO ordering.history (order_id, status, at, actor_kind, actor, note)
+	VALUES (:order_id, :status, :at, :actor_kind, :actor, :note)`
+
+// CreateOrder inserts an order with its lines and first history entry.
+func (s *OrderStore) CreateOrder(ctx context.Context, o *ordering.Order, h ordering.HistoryEntry) error {
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.orders (`+orderColumns+`) VALUES (:id, :number, :app_id,
+			:identity_ref, :status, :shipping_method_id, :shipping_name, :shipping_service_code, :package_format, :express,
+			:subtotal_minor, :shipping_minor, :total_minor, :currency, :weight_grams, :address_sealed, :note, :cancel_reason,
+			:refund_due, :created_at, :updated_at)`, o); err != nil {
+			return fmt.Errorf("insert order: %w", err)
+		}
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.order_lines (order_id, line_no, product_id, name, sku,
+			unit_price_minor, quantity, weight_unit, weight_milli, unit_weight_grams, line_total_minor) VALUES (:order_id, :line_no,
+			:product_id, :name, :sku, :unit_price_minor, :quantity, :weight_unit, :weight_milli, :unit_weight_grams, :line_total_minor)`,
+			o.Lines); err != nil {
+			return fmt.Errorf("insert lines: %w", err)
+		}
+		if _, err := tx.NamedExecContext(ctx, insertHistory, &h); err != nil {
+			return fmt.Errorf("insert history: %w", err)
+		}
+		return nil
+	})
+}
+
+// Order returns an order with its lines and history.
+func (s *OrderStore) Order(ctx context.Context, id uuid.UUID) (*ordering.Order, error) {
+	q := s.db.q(ctx)
+	var o ordering.Order
+	if err := sqlx.GetContext(ctx, q, &o, `SELECT `+orderColumns+` FROM ordering.orders WHERE id = $1`, id); err != nil {
+		return nil, notFound(err, "No such order.")
+	}
+	if err := s.details(ctx, q, &o); err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+func (s *OrderStore) details(ctx context.Context, q sqlx.QueryerContext, o *ordering.Order) error {
+	if err := sqlx.SelectContext(ctx, q, &o.Lines, `SELECT order_id, line_no, product_id, name, sku, unit_price_minor, quantity,
+		weight_unit, weight_milli, unit_weight_grams, line_total_minor FROM ordering.order_lines WHERE order_id = $1 ORDER BY line_no`, o.ID); err != nil {
+		return fmt.Errorf("lines: %w", err)
+	}
+	if err := sqlx.SelectContext(ctx, q, &o.History, `SELECT id, order_id, status, at, actor_kind, actor, note
+		FROM ordering.history WHERE order_id = $1 ORDER BY id`, o.ID); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
+// ListClientOrders returns a keyset page of a client's customer's orders, newest first,
+// with their lines and history.
+func (s *OrderStore) ListClientOrders(ctx context.Context, f ordering.ClientFilter) ([]ordering.Order, error) {
+	args := []any{f.AppID, f.IdentityRef, string(f.Status), f.Limit}
+	cond := ""
+	if f.After != nil {
+		args = append(args, f.After.CreatedAt, f.After.ID)
+		cond = " AND (created_at, id) < ($5, $6)"
+	}
+	var out []ordering.Order
+	if err := s.db.SelectContext(ctx, &out, `SELECT `+orderColumns+` FROM ordering.orders
+		WHERE app_id = $1 AND identity_ref = $2 AND ($3 = '' OR status = $3)`+cond+`
+		ORDER BY created_at DESC, id DESC LIMIT $4`, args...); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	for i := range out {
+		if err := s.details(ctx, s.db, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// UpdateOrder locks an order and saves fn's change and history entry.
+func (s *OrderStore) UpdateOrder(ctx context.Context, id uuid.UUID, fn func(*ordering.Order) (*ordering.HistoryEntry, error)) (*ordering.Order, error) {
+	var out ordering.Order
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &out, `SELECT `+orderColumns+` FROM ordering.orders WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return notFound(err, "No such order.")
+		}
+		h, err := fn(&out)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NamedExecContext(ctx, `UPDATE ordering.orders SET status = :status, cancel_reason = :cancel_reason,
+			refund_due = :refund_due, note = :note, updated_at = :updated_at WHERE id = :id`, &out); err != nil {
+			return fmt.Errorf("update order: %w", err)
+		}
+		if h != nil {
+			if _, err := tx.NamedExecContext(ctx, insertHistory, h); err != nil {
+				return fmt.Errorf("insert history: %w", err)
+			}
+		}
+		return s.details(ctx, tx, &out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AddMessage stores a message.
+func (s *OrderStore) AddMessage(ctx context.Context, m *ordering.Message) error {
+	_, err := sqlx.NamedExecContext(ctx, s.db.q(ctx), `INSERT INTO ordering.messages (id, order_id, author_kind, author, body, created_at)
+		VALUES (:id, :order_id, :author_kind, :author, :body, :created_at)`, m)
+	return err
+}
+
+// Messages lists an order's messages, oldest first.
+func (s *OrderStore) Messages(ctx context.Context, orderID uuid.UUID) ([]ordering.Message, error) {
+	var out []ordering.Message
+	err := s.db.SelectContext(ctx, &out, `SELECT id, order_id, author_kind, author, body, created_at FROM ordering.messages
+		WHERE order_id = $1 ORDER BY created_at, id`, orderID)
+	return out, err
+}

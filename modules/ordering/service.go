@@ -1,0 +1,510 @@
+package ordering
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"orderdesk/ports"
+)
+
+// StockRequest asks the catalog to reserve a quantity of a product.
+type StockRequest struct {
+	ProductID uuid.UUID
+	Quantity  int
+}
+
+// StockedProduct is what the catalog says of a reserved product, snapshotted into the
+// order line.
+type StockedProduct struct {
+	ProductID           uuid.UUID
+	Name                string
+	SKU                 *string
+	PriceMinor          int64
+	WeightUnit          string
+	WeightMilli         *int64
+	ShippingWeightGrams int
+}
+
+// Stock is what ordering needs of the catalog. Reserve fails with EINVALID naming
+// "items[i].productId" for a product that cannot be sold and ECONFLICT when stock is
+// short; both join the caller's transaction.
+type Stock interface {
+	Reserve(ctx context.Context, orderID uuid.UUID, items []StockRequest) ([]StockedProduct, error)
+	Release(ctx context.Context, orderID uuid.UUID) error
+}
+
+// Payments is what ordering needs of the payments module: opening the invoice of a new
+// order inside the order's transaction (the invoice itself is created by a job).
+type Payments interface {
+	Open(ctx context.Context, orderID uuid.UUID, number string, amountMinor int64) error
+}
+
+// Events publishes an event to a client app's webhooks, inside the caller's
+// transaction.
+type Events interface {
+	Publish(ctx context.Context, appID uuid.UUID, eventType, subject string, data any) error
+}
+
+// Event types sent to client apps.
+const (
+	EventCreated       = "order.created"
+	EventStatusChanged = "order.status_changed"
+	EventMessage       = "order.message"
+)
+
+// Cursor is a keyset position in a list of orders, newest first.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        uuid.UUID
+}
+
+// ClientFilter selects a client app's orders for one identity.
+type ClientFilter struct {
+	AppID       uuid.UUID
+	IdentityRef string
+	Status      Status
+	After       *Cursor
+	Limit       int
+}
+
+// Message is a "help with my order" message from the customer or a reply from staff.
+type Message struct {
+	ID         uuid.UUID `db:"id"`
+	OrderID    uuid.UUID `db:"order_id"`
+	AuthorKind string    `db:"author_kind"`
+	Author     string    `db:"author"`
+	Body       string    `db:"body"`
+	CreatedAt  time.Time `db:"created_at"`
+}
+
+// Store keeps orders. Errors: ENOTFOUND for a missing order or shipping method.
+type Store interface {
+	ListShippingMethods(ctx context.Context, activeOnly bool) ([]ShippingMethod, error)
+	ShippingMethodByID(ctx context.Context, id uuid.UUID) (*ShippingMethod, error)
+	CreateShippingMethod(ctx context.Context, m *ShippingMethod, a ports.AuditEntry) error
+	UpdateShippingMethod(ctx context.Context, m *ShippingMethod, a ports.AuditEntry) error
+
+	// ClaimIdempotencyKey records (app, key) for orderID. When the key was used
+	// before, it returns the earlier order and request hash and claimed false.
+	ClaimIdempotencyKey(ctx context.Context, appID uuid.UUID, key string, hash []byte, orderID uuid.UUID) (prevOrder uuid.UUID, prevHash []byte, claimed bool, err error)
+	DeleteIdempotencyKeysBefore(ctx context.Context, before time.Time) (int64, error)
+	NextOrderNumber(ctx context.Context) (int64, error)
+	CreateOrder(ctx context.Context, o *Order, h HistoryEntry) error
+	// Order returns an order with its lines and history.
+	Order(ctx context.Context, id uuid.UUID) (*Order, error)
+	ListClientOrders(ctx context.Context, f ClientFilter) ([]Order, error)
+	// UpdateOrder locks the order, lets fn change it and name the history entry to
+	// record (nil for none), and saves both.
+	UpdateOrder(ctx context.Context, id uuid.UUID, fn func(o *Order) (*HistoryEntry, error)) (*Order, error)
+	AddMessage(ctx context.Context, m *Message) error
+	Messages(ctx context.Context, orderID uuid.UUID) ([]Message, error)
+}
+
+// Service is the ordering module's application service.
+type Service struct {
+	store    Store
+	tx       ports.Transactor
+	stock    Stock
+	payments Payments
+	events   Events
+	sealer   ports.Sealer
+	clock    ports.Clock
+}
+
+// NewService returns the ordering service.
+func NewService(store Store, tx ports.Transactor, stock Stock, payments Payments, events Events, sealer ports.Sealer, clock ports.Clock) *Service {
+	return &Service{store: store, tx: tx, stock: stock, payments: payments, events: events, sealer: sealer, clock: clock}
+}
+
+// ---- shipping methods
+
+// ShippingMethods lists shipping methods; activeOnly for client apps.
+func (s *Service) ShippingMethods(ctx context.Context, activeOnly bool) ([]ShippingMethod, error) {
+	return s.store.ListShippingMethods(ctx, activeOnly)
+}
+
+// ShippingMethod returns one shipping method.
+func (s *Service) ShippingMethod(ctx context.Context, id uuid.UUID) (*ShippingMethod, error) {
+	return s.store.ShippingMethodByID(ctx, id)
+}
+
+// CreateShippingMethod adds a shipping method.
+func (s *Service) CreateShippingMethod(ctx context.Context, in ShippingMethodInput) (*ShippingMethod, error) {
+	now := s.clock()
+	m := &ShippingMethod{ID: uuid.Must(uuid.NewV7()), CreatedAt: now, UpdatedAt: now}
+	if err := in.Parse(m); err != nil {
+		return nil, err
+	}
+	return m, s.store.CreateShippingMethod(ctx, m, ports.Audit(ctx, "shipping_method.create", "shipping_method", m.ID.String(), m.Name))
+}
+
+// UpdateShippingMethod changes a shipping method. Orders keep what they snapshotted.
+func (s *Service) UpdateShippingMethod(ctx context.Context, id uuid.UUID, in ShippingMethodInput) (*ShippingMethod, error) {
+	m, err := s.store.ShippingMethodByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Parse(m); err != nil {
+		return nil, err
+	}
+	m.UpdatedAt = s.clock()
+	return m, s.store.UpdateShippingMethod(ctx, m, ports.Audit(ctx, "shipping_method.update", "shipping_method", m.ID.String(), m.Name))
+}
+
+// ---- placing orders
+
+// Limits of an order.
+const (
+	MaxLines        = 50
+	MaxQuantity     = 999
+	NoteMax         = 1000
+	IdentityRefMax  = 128
+	IdempotencyMax  = 255
+	MessageMax      = 4000
+	IdempotencyKeep = 48 * time.Hour
+)
+
+// Item is one requested line.
+type Item struct {
+	ProductID string `json:"productId"`
+	Quantity  int    `json:"quantity"`
+}
+
+// PlaceInput is a client app's order.
+type PlaceInput struct {
+	Items            []Item  `json:"items"`
+	ShippingMethodID string  `json:"shippingMethodId"`
+	ShippingAddress  Address `json:"shippingAddress"`
+	Note             string  `json:"note"`
+}
+
+// Client identifies who places or reads orders: a client app acting for a customer.
+type Client struct {
+	AppID       uuid.UUID
+	AppName     string
+	IdentityRef string
+}
+
+// ValidateIdentityRef checks an X-Identity-Reference: 1–128 printable characters.
+func ValidateIdentityRef(s string) error {
+	if s == "" || utf8.RuneCountInString(s) > IdentityRefMax || !utf8.ValidString(s) ||
+		strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return ports.Invalid(ports.Field("X-Identity-Reference", "Send the customer's identity reference: 1 to 128 printable characters."))
+	}
+	return nil
+}
+
+// RequestHash is the fingerprint of a placement request for idempotency.
+func RequestHash(body []byte) []byte {
+	h := sha256.Sum256(body)
+	return h[:]
+}
+
+// validate checks the input and returns the parsed items (quantities of the same
+// product added up).
+func (in *PlaceInput) validate() ([]StockRequest, *uuid.UUID, error) {
+	var errs []ports.FieldError
+	var reqs []StockRequest
+	index := map[uuid.UUID]int{}
+	switch {
+	case len(in.Items) == 0:
+		errs = append(errs, ports.Field("items", "An order needs at least one item."))
+	case len(in.Items) > MaxLines:
+		errs = append(errs, ports.Field("items", fmt.Sprintf("An order has at most %d items.", MaxLines)))
+	}
+	for i, it := range in.Items {
+		id, err := uuid.Parse(it.ProductID)
+		if err != nil {
+			errs = append(errs, ports.Field(fmt.Sprintf("items[%d].productId", i), "productId must be a product id (UUID)."))
+			continue
+		}
+		if it.Quantity < 1 || it.Quantity > MaxQuantity {
+			errs = append(errs, ports.Field(fmt.Sprintf("items[%d].quantity", i), "quantity must be a whole number from 1 to 999."))
+			continue
+		}
+		if j, ok := index[id]; ok {
+			reqs[j].Quantity += it.Quantity
+			if reqs[j].Quantity > MaxQuantity {
+				errs = append(errs, ports.Field(fmt.Sprintf("items[%d].quantity", i), "At most 999 of one product per order."))
+			}
+			continue
+		}
+		index[id] = len(reqs)
+		reqs = append(reqs, StockRequest{ProductID: id, Quantity: it.Quantity})
+	}
+	var method *uuid.UUID
+	if id, err := uuid.Parse(in.ShippingMethodID); err != nil {
+		errs = append(errs, ports.Field("shippingMethodId", "shippingMethodId must be a shipping method id (UUID)."))
+	} else {
+		method = &id
+	}
+	in.ShippingAddress.Normalize()
+	errs = append(errs, in.ShippingAddress.Validate("shippingAddress.")...)
+	in.Note = strings.TrimSpace(in.Note)
+	if utf8.RuneCountInString(in.Note) > NoteMax || strings.ContainsRune(in.Note, 0) {
+		errs = append(errs, ports.Field("note", "note has at most 1000 characters."))
+	}
+	return reqs, method, ports.Invalid(errs...)
+}
+
+// PlaceOrder places an order for a client's customer: in one transaction it claims the
+// idempotency key, reserves the stock, snapshots the lines, records the first history
+// entry, opens the invoice (its creation is queued) and queues order.created. A key used
+// before with the same request returns the earlier order (replayed true); with another
+// request it is refused.
+func (s *Service) PlaceOrder(ctx context.Context, cl Client, idemKey string, body []byte, in PlaceInput) (o *Order, replayed bool, err error) {
+	if err := ValidateIdentityRef(cl.IdentityRef); err != nil {
+		return nil, false, err
+	}
+	if idemKey == "" || len(idemKey) > IdempotencyMax || strings.IndexFunc(idemKey, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+		return nil, false, ports.Invalid(ports.Field("Idempotency-Key", "Send an Idempotency-Key header of 1 to 255 visible ASCII characters."))
+	}
+	reqs, methodID, err := in.validate()
+	if err != nil {
+		return nil, false, err
+	}
+	hash := RequestHash(body)
+	now := s.clock()
+	id := uuid.Must(uuid.NewV7())
+	var prev uuid.UUID
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		prevID, prevHash, claimed, err := s.store.ClaimIdempotencyKey(ctx, cl.AppID, idemKey, hash, id)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			if string(prevHash) != string(hash) {
+				return ports.Invalid(ports.Field("Idempotency-Key", "This Idempotency-Key was used for a different request."))
+			}
+			prev = prevID
+			return nil
+		}
+		method, err := s.store.ShippingMethodByID(ctx, *methodID)
+		if ports.ErrorCodeOf(err) == ports.ENOTFOUND || (err == nil && !method.Active) {
+			return ports.Invalid(ports.Field("shippingMethodId", "There is no such shipping method."))
+		}
+		if err != nil {
+			return err
+		}
+		stocked, err := s.stock.Reserve(ctx, id, reqs)
+		if err != nil {
+			return err
+		}
+		o = &Order{ID: id, AppID: cl.AppID, IdentityRef: cl.IdentityRef, Status: StatusPendingPayment,
+			ShippingMethodID: method.ID, ShippingName: method.Name, ShippingServiceCode: method.ServiceCode,
+			PackageFormat: string(method.PackageFormat), Express: method.Express, ShippingMinor: method.PriceMinor,
+			Currency: "GBP", Note: in.Note, CreatedAt: now, UpdatedAt: now}
+		for i, p := range stocked {
+			qty := reqs[i].Quantity
+			o.Lines = append(o.Lines, Line{OrderID: id, LineNo: i + 1, ProductID: p.ProductID, Name: p.Name, SKU: p.SKU,
+				UnitPriceMinor: p.PriceMinor, Quantity: qty, WeightUnit: p.WeightUnit, WeightMilli: p.WeightMilli,
+				UnitWeightGrams: p.ShippingWeightGrams, LineTotalMinor: p.PriceMinor * int64(qty)})
+			o.SubtotalMinor += p.PriceMinor * int64(qty)
+			o.WeightGrams += p.ShippingWeightGrams * qty
+		}
+		o.TotalMinor = o.SubtotalMinor + o.ShippingMinor
+		if o.WeightGrams > method.MaxWeightGrams {
+			return ports.Invalid(ports.Field("shippingMethodId", fmt.Sprintf(
+				"The order weighs %d g; %s takes at most %d g. Choose another shipping method.", o.WeightGrams, method.Name, method.MaxWeightGrams)))
+		}
+		if o.TotalMinor <= 0 {
+			return ports.Invalid(ports.Field("items", "The order's total must be more than zero."))
+		}
+		n, err := s.store.NextOrderNumber(ctx)
+		if err != nil {
+			return err
+		}
+		o.Number = FormatNumber(n)
+		plain, _ := json.Marshal(in.ShippingAddress)
+		if o.AddressSealed, err = s.sealer.Seal(plain); err != nil {
+			return fmt.Errorf("seal address: %w", err)
+		}
+		first := HistoryEntry{OrderID: id, Status: StatusPendingPayment, At: now, ActorKind: string(ports.ActorClient), Actor: cl.AppName}
+		if err := s.store.CreateOrder(ctx, o, first); err != nil {
+			return err
+		}
+		o.History = []HistoryEntry{first}
+		if err := s.payments.Open(ctx, o.ID, o.Number, o.TotalMinor); err != nil {
+			return err
+		}
+		return s.events.Publish(ctx, o.AppID, EventCreated, o.ID.String(), EventData(o))
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if prev != uuid.Nil {
+		o, err = s.store.Order(ctx, prev)
+		return o, true, err
+	}
+	return o, false, nil
+}
+
+// EventData is the data of an order event: enough for a client app to act without a
+// second request.
+func EventData(o *Order) map[string]any {
+	return map[string]any{"orderId": o.ID.String(), "number": o.Number, "status": o.Status,
+		"identityReference": o.IdentityRef}
+}
+
+// ForClient returns an order of the client's customer; any other order is ENOTFOUND.
+func (s *Service) ForClient(ctx context.Context, cl Client, id uuid.UUID) (*Order, error) {
+	o, err := s.store.Order(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if o.AppID != cl.AppID || o.IdentityRef != cl.IdentityRef {
+		return nil, ports.Errorf(ports.ENOTFOUND, "No such order.")
+	}
+	return o, nil
+}
+
+// ClientOrders lists a client's customer's orders, newest first, with the cursor of
+// the next page.
+func (s *Service) ClientOrders(ctx context.Context, f ClientFilter) ([]Order, *Cursor, error) {
+	if f.Limit <= 0 || f.Limit > 100 {
+		f.Limit = 20
+	}
+	want := f.Limit
+	f.Limit++
+	os, err := s.store.ListClientOrders(ctx, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(os) <= want {
+		return os, nil, nil
+	}
+	os = os[:want]
+	last := os[want-1]
+	return os, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+}
+
+// Order returns any order (for staff and other modules).
+func (s *Service) Order(ctx context.Context, id uuid.UUID) (*Order, error) { return s.store.Order(ctx, id) }
+
+// Address decrypts an order's shipping address. Callers decide who may see it.
+func (s *Service) Address(o *Order) (*Address, error) {
+	plain, err := s.sealer.Open(o.AddressSealed)
+	if err != nil {
+		return nil, fmt.Errorf("open address: %w", err)
+	}
+	var a Address
+	if err := json.Unmarshal(plain, &a); err != nil {
+		return nil, fmt.Errorf("address: %w", err)
+	}
+	return &a, nil
+}
+
+// Transition moves an order to a status in one transaction with what it entails:
+// leaving the statuses that hold stock releases it; the client app is told. It is the
+// one way other modules (payments, fulfilment) and staff change an order's status.
+func (s *Service) Transition(ctx context.Context, id uuid.UUID, to Status, note string) (*Order, error) {
+	var out *Order
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		var from Status
+		o, err := s.store.UpdateOrder(ctx, id, func(o *Order) (*HistoryEntry, error) {
+			from = o.Status
+			h, err := o.Move(to, ports.ActorFrom(ctx), note, s.clock())
+			if err != nil {
+				return nil, err
+			}
+			return &h, nil
+		})
+		if err != nil {
+			return err
+		}
+		if from.HoldsStock() && !to.HoldsStock() {
+			if err := s.stock.Release(ctx, id); err != nil {
+				return err
+			}
+		}
+		out = o
+		return s.events.Publish(ctx, o.AppID, EventStatusChanged, o.ID.String(), EventData(o))
+	})
+	return out, err
+}
+
+// Cancel cancels an order for its customer (or staff) under the contract's rule: before
+// payment it is cancelled and its stock released; paid but not picked, it is cancelled
+// with a refund due for staff to carry out; picked or later, ECONFLICT.
+func (s *Service) Cancel(ctx context.Context, o *Order, reason string) (*Order, error) {
+	reason = strings.TrimSpace(reason)
+	if utf8.RuneCountInString(reason) > 500 {
+		return nil, ports.Invalid(ports.Field("reason", "A reason has at most 500 characters."))
+	}
+	var out *Order
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		var from Status
+		updated, err := s.store.UpdateOrder(ctx, o.ID, func(o *Order) (*HistoryEntry, error) {
+			from = o.Status
+			rule := CancelRule(o.Status)
+			if rule == CancelRefused {
+				return nil, ports.Errorf(ports.ECONFLICT, "An order that is %s can no longer be cancelled.", o.Status)
+			}
+			h, err := o.Move(StatusCancelled, ports.ActorFrom(ctx), reason, s.clock())
+			if err != nil {
+				return nil, err
+			}
+			o.CancelReason, o.RefundDue = reason, rule == CancelPaid
+			return &h, nil
+		})
+		if err != nil {
+			return err
+		}
+		if from.HoldsStock() {
+			if err := s.stock.Release(ctx, o.ID); err != nil {
+				return err
+			}
+		}
+		out = updated
+		return s.events.Publish(ctx, updated.AppID, EventStatusChanged, updated.ID.String(), EventData(updated))
+	})
+	return out, err
+}
+
+// AddCustomerMessage records a customer's "help with my order" message.
+func (s *Service) AddCustomerMessage(ctx context.Context, o *Order, body string) (*Message, error) {
+	body = strings.TrimSpace(body)
+	if n := utf8.RuneCountInString(body); n == 0 || n > MessageMax || strings.ContainsRune(body, 0) {
+		return nil, ports.Invalid(ports.Field("body", "body is the message: 1 to 4000 characters."))
+	}
+	m := &Message{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AuthorKind: "customer", Author: o.IdentityRef, Body: body, CreatedAt: s.clock()}
+	return m, s.store.AddMessage(ctx, m)
+}
+
+// ReplyAsStaff records a staff reply and sends it to the client app as order.message.
+func (s *Service) ReplyAsStaff(ctx context.Context, o *Order, body string) (*Message, error) {
+	body = strings.TrimSpace(body)
+	if n := utf8.RuneCountInString(body); n == 0 || n > MessageMax || strings.ContainsRune(body, 0) {
+		return nil, ports.Invalid(ports.Field("body", "Write a reply of at most 4000 characters."))
+	}
+	a := ports.ActorFrom(ctx)
+	m := &Message{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AuthorKind: "staff", Author: a.Name, Body: body, CreatedAt: s.clock()}
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.AddMessage(ctx, m); err != nil {
+			return err
+		}
+		data := EventData(o)
+		data["message"] = map[string]any{"id": m.ID.String(), "body": m.Body, "createdAt": m.CreatedAt.UTC().Format(time.RFC3339)}
+		return s.events.Publish(ctx, o.AppID, EventMessage, o.ID.String(), data)
+	})
+	return m, err
+}
+
+// Messages lists an order's messages, oldest first.
+func (s *Service) Messages(ctx context.Context, orderID uuid.UUID) ([]Message, error) {
+	return s.store.Messages(ctx, orderID)
+}
+
+// CleanUp forgets idempotency keys older than IdempotencyKeep.
+func (s *Service) CleanUp(ctx context.Context) error {
+	_, err := s.store.DeleteIdempotencyKeysBefore(ctx, s.clock().Add(-IdempotencyKeep))
+	return err
+}

@@ -1,0 +1,137 @@
+// Package payments is the module for getting paid: the invoice of each order at the
+// payment gateway and its status. (BTCPay's webhooks, reconciliation and refunds come
+// with the payments issue.)
+package payments
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"orderdesk/ports"
+)
+
+// Status is an order's payment status.
+type Status string
+
+// The payment statuses of the contract.
+const (
+	StatusPending       Status = "pending"
+	StatusConfirming    Status = "confirming"
+	StatusPaid          Status = "paid"
+	StatusPartiallyPaid Status = "partially_paid"
+	StatusOverpaid      Status = "overpaid"
+	StatusPaidLate      Status = "paid_late"
+	StatusExpired       Status = "expired"
+	StatusInvalid       Status = "invalid"
+	StatusRefunded      Status = "refunded"
+)
+
+// JobCreateInvoice creates an order's invoice at the gateway.
+const JobCreateInvoice = "payments:invoice.create"
+
+// InvoiceExpiry is how long a customer has to pay.
+const InvoiceExpiry = 60 * time.Minute
+
+// Invoice is the payment side of an order.
+type Invoice struct {
+	OrderID      uuid.UUID  `db:"order_id"`
+	OrderNumber  string     `db:"order_number"`
+	Provider     string     `db:"provider"`
+	InvoiceID    *string    `db:"invoice_id"`
+	Status       Status     `db:"status"`
+	AmountMinor  int64      `db:"amount_minor"`
+	Currency     string     `db:"currency"`
+	ExpiresAt    *time.Time `db:"expires_at"`
+	CheckoutLink string     `db:"checkout_link"`
+	MethodsJSON  []byte     `db:"methods"`
+	LastError    string     `db:"last_error"`
+	CreatedAt    time.Time  `db:"created_at"`
+	UpdatedAt    time.Time  `db:"updated_at"`
+}
+
+// Methods decodes the payment methods.
+func (i *Invoice) Methods() []ports.PaymentMethod {
+	var out []ports.PaymentMethod
+	_ = json.Unmarshal(i.MethodsJSON, &out)
+	return out
+}
+
+// Store keeps invoices. Errors: ENOTFOUND.
+type Store interface {
+	// Open inserts the pending invoice of an order and records job in the outbox.
+	Open(ctx context.Context, inv *Invoice, job ports.Job) error
+	Invoice(ctx context.Context, orderID uuid.UUID) (*Invoice, error)
+	// WithInvoiceLocked locks an order's invoice while fn talks to the gateway and
+	// saves what fn changed.
+	WithInvoiceLocked(ctx context.Context, orderID uuid.UUID, fn func(inv *Invoice) error) (*Invoice, error)
+}
+
+// Service is the payments module's application service.
+type Service struct {
+	store   Store
+	gateway ports.PaymentGateway
+	clock   ports.Clock
+}
+
+// NewService returns the payments service.
+func NewService(store Store, gateway ports.PaymentGateway, clock ports.Clock) *Service {
+	return &Service{store: store, gateway: gateway, clock: clock}
+}
+
+type invoiceJob struct {
+	OrderID uuid.UUID `json:"orderId"`
+}
+
+// Open records a new order's invoice as pending and queues its creation. It joins the
+// order's transaction.
+func (s *Service) Open(ctx context.Context, orderID uuid.UUID, number string, amountMinor int64) error {
+	now := s.clock()
+	payload, _ := json.Marshal(invoiceJob{OrderID: orderID})
+	return s.store.Open(ctx, &Invoice{OrderID: orderID, OrderNumber: number, Provider: s.gateway.Name(), Status: StatusPending,
+		AmountMinor: amountMinor, Currency: "GBP", MethodsJSON: []byte("[]"), CreatedAt: now, UpdatedAt: now},
+		ports.Job{ID: JobCreateInvoice + ":" + orderID.String(), Type: JobCreateInvoice, Payload: payload, Queue: ports.QueueCritical, MaxRetry: 20})
+}
+
+// CreateInvoice makes the invoice at the gateway unless it exists. The placing request
+// calls it with a short deadline, and the queued job calls it again until it succeeds;
+// the row lock makes sure only one of them talks to the gateway at a time.
+func (s *Service) CreateInvoice(ctx context.Context, orderID uuid.UUID) (*Invoice, error) {
+	return s.store.WithInvoiceLocked(ctx, orderID, func(inv *Invoice) error {
+		if inv.InvoiceID != nil {
+			return nil
+		}
+		gi, err := s.gateway.CreateInvoice(ctx, ports.InvoiceRequest{OrderID: orderID.String(), OrderNumber: inv.OrderNumber,
+			Amount: ports.Money{Minor: inv.AmountMinor, Currency: inv.Currency}, ExpiresIn: InvoiceExpiry})
+		if err != nil {
+			return fmt.Errorf("create invoice at %s: %w", s.gateway.Name(), err)
+		}
+		inv.InvoiceID = &gi.ID
+		inv.ExpiresAt = &gi.ExpiresAt
+		inv.CheckoutLink = gi.CheckoutLink
+		inv.MethodsJSON, _ = json.Marshal(gi.Methods)
+		inv.UpdatedAt = s.clock()
+		return nil
+	})
+}
+
+// CreateInvoiceJob is the job handler of JobCreateInvoice.
+func (s *Service) CreateInvoiceJob(ctx context.Context, payload []byte) error {
+	var j invoiceJob
+	if err := json.Unmarshal(payload, &j); err != nil {
+		return fmt.Errorf("invoice job payload: %w", err)
+	}
+	_, err := s.CreateInvoice(ctx, j.OrderID)
+	if ports.ErrorCodeOf(err) == ports.ENOTFOUND {
+		return nil
+	}
+	return err
+}
+
+// ForOrder returns an order's invoice.
+func (s *Service) ForOrder(ctx context.Context, orderID uuid.UUID) (*Invoice, error) {
+	return s.store.Invoice(ctx, orderID)
+}

@@ -1,0 +1,424 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"orderdesk/modules/clients"
+	"orderdesk/modules/ordering"
+	"orderdesk/modules/payments"
+	"orderdesk/ports"
+)
+
+// maxBody is the largest order or message body the API reads.
+const maxBody = 64 << 10
+
+const clientKey = "orderingClient"
+
+// identity requires X-Identity-Reference on order endpoints: the customer the client
+// app acts for.
+func (h *Handler) identity(c *fiber.Ctx) error {
+	ref := c.Get("X-Identity-Reference")
+	if err := ordering.ValidateIdentityRef(ref); err != nil {
+		return err
+	}
+	app, _ := c.Locals(appKey).(*clients.App)
+	c.Locals(clientKey, ordering.Client{AppID: app.ID, AppName: app.Name, IdentityRef: ref})
+	return c.Next()
+}
+
+func orderingClient(c *fiber.Ctx) ordering.Client {
+	cl, _ := c.Locals(clientKey).(ordering.Client)
+	return cl
+}
+
+// decodeStrict decodes a JSON body into v, refusing unknown fields, wrong types,
+// trailing data and bodies over maxBody, each as a 422 naming the field.
+func decodeStrict(body []byte, v any) error {
+	if len(body) > maxBody {
+		return invalid("body", fmt.Sprintf("The request body is larger than %d bytes.", maxBody))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te):
+			field := te.Field
+			if field == "" {
+				field = "body"
+			}
+			return invalid(field, fmt.Sprintf("%s must be %s, not %s.", field, jsonType(te.Type.Kind().String()), te.Value))
+		case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+			return invalid("body", "The body is not valid JSON.")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return invalid(name, fmt.Sprintf("Unknown field %q.", name))
+		}
+		return invalid("body", "The body is not valid JSON: "+err.Error())
+	}
+	if dec.More() {
+		return invalid("body", "The body has data after the JSON value.")
+	}
+	var rest json.RawMessage
+	if err := dec.Decode(&rest); err != io.EOF {
+		return invalid("body", "The body has data after the JSON value.")
+	}
+	return nil
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "float64":
+		return "a number"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "bool":
+		return "true or false"
+	}
+	return kind
+}
+
+// ---- representations
+
+// PaymentMethodJSON is one way to pay.
+type PaymentMethodJSON struct {
+	Method      string `json:"method"`
+	Destination string `json:"destination"`
+	PaymentURI  string `json:"paymentUri"`
+	Amount      Money  `json:"amount"`
+	Rate        Money  `json:"rate"`
+	Due         Money  `json:"due"`
+}
+
+// PaymentJSON is the payment side of an order.
+type PaymentJSON struct {
+	Status       string              `json:"status"`
+	Amount       Money               `json:"amount"`
+	ExpiresAt    *string             `json:"expiresAt"`
+	CheckoutLink *string             `json:"checkoutLink"`
+	Methods      []PaymentMethodJSON `json:"methods"`
+}
+
+// ShipmentJSON is the shipping side of an order.
+type ShipmentJSON struct {
+	Status         string  `json:"status"`
+	Carrier        string  `json:"carrier"`
+	Service        string  `json:"service"`
+	TrackingNumber *string `json:"trackingNumber"`
+	TrackingURL    *string `json:"trackingUrl"`
+}
+
+// LineJSON is an order line.
+type LineJSON struct {
+	ProductID  string  `json:"productId"`
+	Name       string  `json:"name"`
+	SKU        *string `json:"sku"`
+	Quantity   int     `json:"quantity"`
+	UnitPrice  Money   `json:"unitPrice"`
+	Total      Money   `json:"total"`
+	Weight     *string `json:"weight"`
+	WeightUnit string  `json:"weightUnit"`
+}
+
+// HistoryJSON is a status change.
+type HistoryJSON struct {
+	Status string `json:"status"`
+	At     string `json:"at"`
+}
+
+// OrderJSON is an order as its client app sees it.
+type OrderJSON struct {
+	ID              string           `json:"id"`
+	Number          string           `json:"number"`
+	Status          string           `json:"status"`
+	Items           []LineJSON       `json:"items"`
+	Subtotal        Money            `json:"subtotal"`
+	Shipping        Money            `json:"shipping"`
+	Total           Money            `json:"total"`
+	ShippingMethod  map[string]any   `json:"shippingMethod"`
+	ShippingAddress ordering.Address `json:"shippingAddress"`
+	Note            string           `json:"note"`
+	Payment         PaymentJSON      `json:"payment"`
+	Shipment        ShipmentJSON     `json:"shipment"`
+	History         []HistoryJSON    `json:"history"`
+	CreatedAt       string           `json:"createdAt"`
+	UpdatedAt       string           `json:"updatedAt"`
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func btc(sats int64) Money { return Money{Amount: ports.FormatMinor(sats, "BTC"), Currency: "BTC"} }
+
+func (h *Handler) orderJSON(ctx context.Context, o *ordering.Order) (*OrderJSON, error) {
+	addr, err := h.d.Orders.Address(o)
+	if err != nil {
+		return nil, err
+	}
+	out := &OrderJSON{
+		ID: o.ID.String(), Number: o.Number, Status: string(o.Status), Items: make([]LineJSON, 0, len(o.Lines)),
+		Subtotal: gbp(o.SubtotalMinor), Shipping: gbp(o.ShippingMinor), Total: gbp(o.TotalMinor),
+		ShippingMethod:  map[string]any{"id": o.ShippingMethodID.String(), "name": o.ShippingName, "service": o.ShippingServiceCode},
+		ShippingAddress: *addr, Note: o.Note, History: make([]HistoryJSON, 0, len(o.History)),
+		CreatedAt: rfc3339(o.CreatedAt), UpdatedAt: rfc3339(o.UpdatedAt),
+		Shipment: ShipmentJSON{Status: "pending", Carrier: "Royal Mail", Service: o.ShippingServiceCode},
+	}
+	for _, l := range o.Lines {
+		lj := LineJSON{ProductID: l.ProductID.String(), Name: l.Name, SKU: l.SKU, Quantity: l.Quantity,
+			UnitPrice: gbp(l.UnitPriceMinor), Total: gbp(l.LineTotalMinor), WeightUnit: l.WeightUnit}
+		if l.WeightMilli != nil {
+			w := formatMilli(*l.WeightMilli)
+			lj.Weight = &w
+		}
+		out.Items = append(out.Items, lj)
+	}
+	for _, e := range o.History {
+		out.History = append(out.History, HistoryJSON{Status: string(e.Status), At: rfc3339(e.At)})
+	}
+	inv, err := h.d.Payments.ForOrder(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	out.Payment = PaymentJSON{Status: string(inv.Status), Amount: gbp(inv.AmountMinor), Methods: []PaymentMethodJSON{}}
+	if inv.ExpiresAt != nil {
+		s := rfc3339(*inv.ExpiresAt)
+		out.Payment.ExpiresAt = &s
+	}
+	if inv.CheckoutLink != "" {
+		out.Payment.CheckoutLink = &inv.CheckoutLink
+	}
+	for _, m := range inv.Methods() {
+		out.Payment.Methods = append(out.Payment.Methods, PaymentMethodJSON{Method: m.Method, Destination: m.Destination,
+			PaymentURI: m.PaymentURI, Amount: btc(m.AmountSats), Rate: gbp(m.RatePence), Due: btc(m.DueSats)})
+	}
+	return out, nil
+}
+
+func formatMilli(v int64) string {
+	s := strconv.FormatInt(v/1000, 10)
+	if fr := v % 1000; fr != 0 {
+		s += "." + strings.TrimRight(strconv.FormatInt(1000+fr, 10)[1:], "0")
+	}
+	return s
+}
+
+func (h *Handler) sendOrder(c *fiber.Ctx, status int, o *ordering.Order) error {
+	oj, err := h.orderJSON(c.UserContext(), o)
+	if err != nil {
+		return err
+	}
+	return c.Status(status).JSON(oj)
+}
+
+// ---- handlers
+
+func (h *Handler) listShippingMethods(c *fiber.Ctx) error {
+	ms, err := h.d.Orders.ShippingMethods(c.UserContext(), true)
+	if err != nil {
+		return err
+	}
+	out := page[map[string]any]{Data: make([]map[string]any, 0, len(ms))}
+	for _, m := range ms {
+		out.Data = append(out.Data, map[string]any{"id": m.ID.String(), "name": m.Name, "price": gbp(m.PriceMinor),
+			"service": m.ServiceCode, "packageFormat": string(m.PackageFormat), "maxWeightGrams": m.MaxWeightGrams, "express": m.Express})
+	}
+	return c.JSON(out)
+}
+
+func (h *Handler) placeOrder(c *fiber.Ctx) error {
+	var in ordering.PlaceInput
+	body := c.Body()
+	if err := decodeStrict(body, &in); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	o, replayed, err := h.d.Orders.PlaceOrder(ctx, orderingClient(c), c.Get("Idempotency-Key"), body, in)
+	if err != nil {
+		return err
+	}
+	if !replayed {
+		// Ask the gateway now so that the answer normally carries the payment
+		// instructions; if it is slow or down, the queued job finishes the work.
+		ictx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		if _, err := h.d.Payments.CreateInvoice(ictx, o.ID); err != nil {
+			h.d.Log.Warn("invoice not created while placing the order; the job will retry", "order", o.Number, "err", err)
+		}
+		cancel()
+	} else {
+		c.Set("Idempotent-Replayed", "true")
+	}
+	c.Location("/api/v1/orders/" + o.ID.String())
+	return h.sendOrder(c, fiber.StatusCreated, o)
+}
+
+func (h *Handler) listOrders(c *fiber.Ctx) error {
+	limit, cursor, err := listParams(c)
+	if err != nil {
+		return err
+	}
+	cl := orderingClient(c)
+	f := ordering.ClientFilter{AppID: cl.AppID, IdentityRef: cl.IdentityRef, Limit: limit}
+	if s := c.Query("status"); s != "" {
+		if !ordering.Status(s).Valid() {
+			return invalid("status", "status must be one of pending_payment, processing, picked, shipped, delivered, on_hold, cancelled, expired, refunded.")
+		}
+		f.Status = ordering.Status(s)
+	}
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		ts, id, ok := strings.Cut(string(b), "|")
+		t, terr := time.Parse(time.RFC3339Nano, ts)
+		uid, uerr := uuid.Parse(id)
+		if err != nil || !ok || terr != nil || uerr != nil {
+			return invalid("cursor", "cursor is not one this API gave.")
+		}
+		f.After = &ordering.Cursor{CreatedAt: t, ID: uid}
+	}
+	os, next, err := h.d.Orders.ClientOrders(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := page[*OrderJSON]{Data: make([]*OrderJSON, 0, len(os))}
+	for i := range os {
+		oj, err := h.orderJSON(c.UserContext(), &os[i])
+		if err != nil {
+			return err
+		}
+		out.Data = append(out.Data, oj)
+	}
+	if next != nil {
+		s := base64.RawURLEncoding.EncodeToString([]byte(next.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + next.ID.String()))
+		out.NextCursor = &s
+	}
+	return c.JSON(out)
+}
+
+// clientOrder loads the order of the path for the client's customer; anything else is
+// a 404, never a 403.
+func (h *Handler) clientOrder(c *fiber.Ctx) (*ordering.Order, error) {
+	id, err := uuid.Parse(c.Params("id"))
+	if err != nil {
+		return nil, fiber.NewError(fiber.StatusNotFound, "No such order.")
+	}
+	return h.d.Orders.ForClient(c.UserContext(), orderingClient(c), id)
+}
+
+func (h *Handler) getOrder(c *fiber.Ctx) error {
+	o, err := h.clientOrder(c)
+	if err != nil {
+		return err
+	}
+	return h.sendOrder(c, fiber.StatusOK, o)
+}
+
+func (h *Handler) cancelOrder(c *fiber.Ctx) error {
+	o, err := h.clientOrder(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if len(bytes.TrimSpace(c.Body())) > 0 {
+		if err := decodeStrict(c.Body(), &in); err != nil {
+			return err
+		}
+	}
+	o, err = h.d.Orders.Cancel(c.UserContext(), o, in.Reason)
+	if err != nil {
+		return err
+	}
+	return h.sendOrder(c, fiber.StatusOK, o)
+}
+
+// MessageJSON is a help message.
+type MessageJSON struct {
+	ID        string `json:"id"`
+	From      string `json:"from"`
+	Body      string `json:"body"`
+	CreatedAt string `json:"createdAt"`
+}
+
+func messageJSON(m *ordering.Message) MessageJSON {
+	return MessageJSON{ID: m.ID.String(), From: m.AuthorKind, Body: m.Body, CreatedAt: rfc3339(m.CreatedAt)}
+}
+
+func (h *Handler) postMessage(c *fiber.Ctx) error {
+	o, err := h.clientOrder(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := decodeStrict(c.Body(), &in); err != nil {
+		return err
+	}
+	m, err := h.d.Orders.AddCustomerMessage(c.UserContext(), o, in.Body)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(messageJSON(m))
+}
+
+func (h *Handler) listMessages(c *fiber.Ctx) error {
+	o, err := h.clientOrder(c)
+	if err != nil {
+		return err
+	}
+	ms, err := h.d.Orders.Messages(c.UserContext(), o.ID)
+	if err != nil {
+		return err
+	}
+	out := page[MessageJSON]{Data: make([]MessageJSON, 0, len(ms))}
+	for i := range ms {
+		out.Data = append(out.Data, messageJSON(&ms[i]))
+	}
+	return c.JSON(out)
+}
+
+// paymentQR draws the BIP21 URI of the order's on-chain payment method.
+func (h *Handler) paymentQR(c *fiber.Ctx) error {
+	o, err := h.clientOrder(c)
+	if err != nil {
+		return err
+	}
+	inv, err := h.d.Payments.ForOrder(c.UserContext(), o.ID)
+	if err != nil {
+		return err
+	}
+	uri := ""
+	for _, m := range inv.Methods() {
+		if m.Method == "BTC-CHAIN" {
+			uri = m.PaymentURI
+		}
+	}
+	if uri == "" || inv.Status != payments.StatusPending {
+		return fiber.NewError(fiber.StatusNotFound, "This order has no payment address to show (yet).")
+	}
+	png, err := qrcode.Encode(uri, qrcode.Medium, 320)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "image/png")
+	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
+	return c.Status(http.StatusOK).Send(png)
+}
