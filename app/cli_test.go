@@ -13,7 +13,7 @@ import (
 var configVars = []string{
 	"HTTP_ADDR", "BASE_URL", "DATABASE_URL", "REDIS_URL", "DATA_DIR", "PAYMENTS_PROVIDER",
 	"BTCPAY_URL", "BTCPAY_API_KEY", "BTCPAY_STORE_ID", "BTCPAY_WEBHOOK_SECRET",
-	"SHIPPING_PROVIDER", "ROYALMAIL_API_URL", "ROYALMAIL_API_KEY", "LOG_LEVEL",
+	"SHIPPING_PROVIDER", "ROYALMAIL_API_URL", "ROYALMAIL_API_KEY", "LOG_LEVEL", "API_RATE_LIMIT",
 }
 
 // clearConfigEnv empties every configuration variable for the test, so that no

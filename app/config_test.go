@@ -134,6 +134,17 @@ func TestLoadConfigValid(t *testing.T) {
 					t.Errorf("RoyalMailAPIURL %q", c.RoyalMailAPIURL)
 				}
 			}},
+		{"API_RATE_LIMIT default and explicit", nil, func(t *testing.T, c *app.Config) {
+			if c.APIRateLimit != 600 {
+				t.Errorf("default APIRateLimit %d, want 600", c.APIRateLimit)
+			}
+			for v, want := range map[string]int{"0": 0, "3": 3, " 1200 ": 1200} {
+				c, err := app.LoadConfig(configEnv(map[string]string{"API_RATE_LIMIT": v}))
+				if err != nil || c.APIRateLimit != want {
+					t.Errorf("API_RATE_LIMIT=%q: %v %+v", v, err, c)
+				}
+			}
+		}},
 		{"every log level", nil, func(t *testing.T, _ *app.Config) {
 			for _, l := range []string{"debug", "info", "warn", "error"} {
 				c, err := app.LoadConfig(configEnv(map[string]string{"LOG_LEVEL": l}))
@@ -190,6 +201,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"LOG_LEVEL unknown", map[string]string{"LOG_LEVEL": "verbose"}, "LOG_LEVEL"},
 		{"LOG_LEVEL upper case", map[string]string{"LOG_LEVEL": "DEBUG"}, "LOG_LEVEL"},
 		{"LOG_LEVEL warning", map[string]string{"LOG_LEVEL": "warning"}, "LOG_LEVEL"},
+		{"API_RATE_LIMIT negative", map[string]string{"API_RATE_LIMIT": "-1"}, "API_RATE_LIMIT"},
+		{"API_RATE_LIMIT not a number", map[string]string{"API_RATE_LIMIT": "lots"}, "API_RATE_LIMIT"},
+		{"API_RATE_LIMIT fraction", map[string]string{"API_RATE_LIMIT": "1.5"}, "API_RATE_LIMIT"},
+		{"API_RATE_LIMIT too big", map[string]string{"API_RATE_LIMIT": "1000001"}, "API_RATE_LIMIT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

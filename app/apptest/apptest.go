@@ -63,6 +63,12 @@ type Env struct {
 // ends. The default admin exists (admin/admin, must change password).
 func Start(t testing.TB) *Env {
 	t.Helper()
+	return StartWith(t, nil)
+}
+
+// StartWith is Start with extra configuration variables (e.g. API_RATE_LIMIT).
+func StartWith(t testing.TB, vars map[string]string) *Env {
+	t.Helper()
 	if dbURL == "" {
 		t.Fatal("apptest.Start needs apptest.Main as the package's TestMain")
 	}
@@ -73,6 +79,9 @@ func Start(t testing.TB) *Env {
 	env := map[string]string{
 		"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "HTTP_ADDR": ln.Addr().String(),
 		"BASE_URL": "http://" + ln.Addr().String(), "DATA_DIR": t.TempDir(),
+	}
+	for k, v := range vars {
+		env[k] = v
 	}
 	cfg, err := app.LoadConfig(func(k string) string { return env[k] })
 	if err != nil {

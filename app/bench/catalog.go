@@ -64,7 +64,7 @@ func benchCatalog(ctx context.Context, args []string) error {
 		return err
 	}
 
-	srv, err := startServer(ctx, map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": redisURL})
+	srv, err := startServer(ctx, map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "API_RATE_LIMIT": "0"})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -38,23 +39,63 @@ type Key struct {
 	LastUsedAt *time.Time `db:"last_used_at"`
 }
 
-// Webhook is a URL an app receives events at, signed with Secret.
+// Webhook is a URL an app receives events at, signed with Secret. A deleted webhook
+// (DeletedAt set) is kept so that its deliveries stay visible.
 type Webhook struct {
-	ID        uuid.UUID `db:"id"`
-	AppID     uuid.UUID `db:"app_id"`
-	URL       string    `db:"url"`
-	Secret    string    `db:"secret"`
-	Active    bool      `db:"active"`
-	CreatedAt time.Time `db:"created_at"`
+	ID              uuid.UUID  `db:"id"`
+	AppID           uuid.UUID  `db:"app_id"`
+	URL             string     `db:"url"`
+	Secret          string     `db:"secret"`
+	Active          bool       `db:"active"`
+	CreatedAt       time.Time  `db:"created_at"`
+	SecretRotatedAt *time.Time `db:"secret_rotated_at"`
+	DeletedAt       *time.Time `db:"deleted_at"`
 }
 
-// Store keeps client apps. Errors: ENOTFOUND for a missing app or key, ECONFLICT for
-// a taken name.
+// Store keeps client apps. Errors: ENOTFOUND for a missing app, key, webhook or
+// delivery (also when it belongs to another app), ECONFLICT for a taken name. Every
+// method that takes an audit entry writes it in the same transaction as the change,
+// and every method joins the transaction carried by ctx (ports.Transactor).
 type Store interface {
 	CreateApp(ctx context.Context, app *App, key *Key, hook *Webhook, a ports.AuditEntry) error
-	// AppByKeyHash returns the app of an unrevoked key of an enabled app.
+	// AppByKeyHash returns the app of an unrevoked key of an enabled app, and notes
+	// that the key was used (at most once a minute).
 	AppByKeyHash(ctx context.Context, hash []byte) (*App, error)
 	ListApps(ctx context.Context) ([]App, error)
+	App(ctx context.Context, id uuid.UUID) (*App, error)
+	SetAppDisabled(ctx context.Context, id uuid.UUID, disabled bool, a ports.AuditEntry) error
+
+	ListKeys(ctx context.Context, appID uuid.UUID) ([]Key, error)
+	AddKey(ctx context.Context, key *Key, a ports.AuditEntry) error
+	// RevokeKey sets the key's revoked_at; ECONFLICT when it is already revoked.
+	RevokeKey(ctx context.Context, appID, keyID uuid.UUID, at time.Time, a ports.AuditEntry) error
+
+	// ListWebhooks returns the app's webhooks that are not deleted, oldest first.
+	ListWebhooks(ctx context.Context, appID uuid.UUID) ([]Webhook, error)
+	AddWebhook(ctx context.Context, hook *Webhook, a ports.AuditEntry) error
+	// UpdateWebhook locks a webhook that is not deleted, lets fn change it and saves
+	// its URL, secret, active flag and deletion time.
+	UpdateWebhook(ctx context.Context, appID, hookID uuid.UUID, fn func(*Webhook) error, a ports.AuditEntry) error
+
+	// AddEvent records ev and one pending delivery (made by newDelivery) per active
+	// webhook of ev's app when the app is enabled, and an outbox job per delivery.
+	AddEvent(ctx context.Context, ev *Event, newDelivery func(hook *Webhook) *Delivery) ([]Delivery, error)
+	// Resend records a new pending delivery of the event of delivery id, to the same
+	// webhook, with its outbox job. ECONFLICT when the webhook is deleted or inactive.
+	Resend(ctx context.Context, appID, id uuid.UUID, newDelivery func(old *Delivery) *Delivery, a ports.AuditEntry) (*Delivery, error)
+	// ListDeliveries returns an app's deliveries newest first, those with Seq < before
+	// when before > 0.
+	ListDeliveries(ctx context.Context, appID uuid.UUID, before int64, limit int) ([]Delivery, error)
+	// Delivery returns a delivery with its webhook and event.
+	Delivery(ctx context.Context, id uuid.UUID) (*Outgoing, error)
+	// EarlierPending reports whether a delivery of the same webhook and subject with a
+	// smaller Seq is still pending and was not given up more than stuck ago.
+	EarlierPending(ctx context.Context, d *Delivery, now time.Time, stuck time.Duration) (bool, error)
+	// RecordAttempt logs an attempt and sets the delivery's status and counters.
+	RecordAttempt(ctx context.Context, d *Delivery, at Attempt, status DeliveryStatus) error
+	// SetDeliveryStatus ends a pending delivery without an attempt (its webhook is gone).
+	SetDeliveryStatus(ctx context.Context, id uuid.UUID, status DeliveryStatus, msg string) error
+	ListAttempts(ctx context.Context, deliveryID uuid.UUID) ([]Attempt, error)
 }
 
 // Limits.
@@ -67,10 +108,14 @@ const (
 type Service struct {
 	store Store
 	clock ports.Clock
+	http  *http.Client
 }
 
-// NewService returns the clients service.
-func NewService(store Store, clock ports.Clock) *Service { return &Service{store: store, clock: clock} }
+// NewService returns the clients service. Webhooks are posted with a 10-second timeout.
+func NewService(store Store, clock ports.Clock) *Service {
+	return &Service{store: store, clock: clock, http: &http.Client{Timeout: DeliveryTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
 
 // Created is what creating an app shows once: its key and webhook secret.
 type Created struct {

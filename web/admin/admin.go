@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"orderdesk/modules/catalog"
+	"orderdesk/modules/clients"
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
 )
@@ -40,6 +41,7 @@ type Stat struct {
 type Deps struct {
 	Staff         *staff.Service
 	Catalog       *catalog.Service
+	Clients       *clients.Service
 	Audit         ports.AuditLog
 	Templates     fs.FS
 	SecureCookies bool
@@ -102,6 +104,8 @@ func (h *Handler) Register(app *fiber.App) {
 	h.route(g, "GET", "/fulfilment", staff.ObjFulfilment, staff.ActRead, h.pickQueue)
 
 	h.registerCatalog(g)
+
+	h.registerClients(g)
 
 	h.menu("Staff", "/admin/users", staff.ObjUsers)
 	h.route(g, "GET", "/users", staff.ObjUsers, staff.ActRead, h.users)
