@@ -387,7 +387,9 @@ func (s *Service) ClientOrders(ctx context.Context, f ClientFilter) ([]Order, *C
 }
 
 // Order returns any order (for staff and other modules).
-func (s *Service) Order(ctx context.Context, id uuid.UUID) (*Order, error) { return s.store.Order(ctx, id) }
+func (s *Service) Order(ctx context.Context, id uuid.UUID) (*Order, error) {
+	return s.store.Order(ctx, id)
+}
 
 // Address decrypts an order's shipping address. Callers decide who may see it.
 func (s *Service) Address(o *Order) (*Address, error) {

@@ -54,7 +54,7 @@ type ShippingMethod struct {
 // ShippingMethodInput is the staff's form for a shipping method, as typed.
 type ShippingMethodInput struct {
 	Name, ServiceCode, PackageFormat, Price, MaxWeight, Position string
-	Express, Active                                            bool
+	Express, Active                                              bool
 }
 
 // Parse checks and converts the form onto m.
