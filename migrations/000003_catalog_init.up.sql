@@ -87,7 +87,11 @@ INSERT INTO catalog.version VALUES (true, 1);
 
 CREATE FUNCTION catalog.bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE catalog.version SET version = version + 1;
+    -- Once per transaction, however many rows it changed.
+    IF current_setting('catalog.version_bumped', true) IS DISTINCT FROM txid_current()::text THEN
+        PERFORM set_config('catalog.version_bumped', txid_current()::text, true);
+        UPDATE catalog.version SET version = version + 1;
+    END IF;
     RETURN NULL;
 END $$;
 CREATE CONSTRAINT TRIGGER categories_version AFTER INSERT OR UPDATE OR DELETE ON catalog.categories

@@ -670,15 +670,20 @@ func (s *CatalogStore) Reserve(ctx context.Context, orderID uuid.UUID, lines []c
 		if len(short) > 0 {
 			return ports.Errorf(ports.ECONFLICT, "Not enough stock: %s.", strings.Join(short, "; "))
 		}
-		for _, l := range lines {
-			if _, err := tx.ExecContext(ctx, `UPDATE catalog.products SET reserved = reserved + CASE WHEN track_stock THEN $2 ELSE 0 END,
-				times_ordered = times_ordered + 1 WHERE id = $1`, l.ProductID, l.Quantity); err != nil {
-				return fmt.Errorf("reserve: %w", err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO catalog.reservations (order_id, product_id, quantity, counted)
-				SELECT $1, $2, $3, track_stock FROM catalog.products WHERE id = $2`, orderID, l.ProductID, l.Quantity); err != nil {
-				return fmt.Errorf("reservation: %w", err)
-			}
+		qty := make([]int64, len(lines))
+		for i, l := range lines {
+			qty[i] = int64(l.Quantity)
+		}
+		// One statement each for every line: fewer round trips while the rows are locked.
+		if _, err := tx.ExecContext(ctx, `UPDATE catalog.products p
+			SET reserved = p.reserved + CASE WHEN p.track_stock THEN v.qty ELSE 0 END, times_ordered = p.times_ordered + 1
+			FROM unnest($1::uuid[], $2::bigint[]) AS v(id, qty) WHERE p.id = v.id`, ids, qty); err != nil {
+			return fmt.Errorf("reserve: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO catalog.reservations (order_id, product_id, quantity, counted)
+			SELECT $1, v.id, v.qty, p.track_stock FROM unnest($2::uuid[], $3::bigint[]) AS v(id, qty)
+			JOIN catalog.products p ON p.id = v.id`, orderID, ids, qty); err != nil {
+			return fmt.Errorf("reservation: %w", err)
 		}
 		return nil
 	})

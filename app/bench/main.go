@@ -25,13 +25,15 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench catalog [-duration 20s] [-conns 64]")
+		fmt.Fprintln(os.Stderr, "usage: bench catalog|orders [-duration D] [-conns N]")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
 	case "catalog":
 		err = benchCatalog(context.Background(), os.Args[2:])
+	case "orders":
+		err = benchOrders(context.Background(), os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown benchmark %q", os.Args[1])
 	}
