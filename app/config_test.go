@@ -59,6 +59,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		ShippingProvider: "sandbox",
 		RoyalMailAPIURL:  "https://api.parcel.royalmail.com/api/v1",
 		LogLevel:         "info",
+		APIRateLimit:     600,
 		SecureCookies:    false,
 		ShutdownTimeout:  25 * time.Second,
 	}
