@@ -45,6 +45,9 @@ type Stock interface {
 // order inside the order's transaction (the invoice itself is created by a job).
 type Payments interface {
 	Open(ctx context.Context, orderID uuid.UUID, number string, amountMinor int64) error
+	// OrderIDsWithStatus lists the orders whose invoice has the payment status; an
+	// unknown status is EINVALID.
+	OrderIDsWithStatus(ctx context.Context, status string) ([]uuid.UUID, error)
 }
 
 // Events publishes an event to a client app's webhooks, inside the caller's
@@ -101,11 +104,29 @@ type Store interface {
 	// Order returns an order with its lines and history.
 	Order(ctx context.Context, id uuid.UUID) (*Order, error)
 	ListClientOrders(ctx context.Context, f ClientFilter) ([]Order, error)
-	// UpdateOrder locks the order, lets fn change it and name the history entry to
-	// record (nil for none), and saves both.
-	UpdateOrder(ctx context.Context, id uuid.UUID, fn func(o *Order) (*HistoryEntry, error)) (*Order, error)
-	AddMessage(ctx context.Context, m *Message) error
+	// UpdateOrder locks the order, lets fn change it and say what to record with the
+	// change, and saves all of it in one transaction.
+	UpdateOrder(ctx context.Context, id uuid.UUID, fn func(o *Order) (Change, error)) (*Order, error)
+	// AddMessage stores a message and, when audit is not nil, its audit entry in the
+	// same transaction.
+	AddMessage(ctx context.Context, m *Message, audit *ports.AuditEntry) error
 	Messages(ctx context.Context, orderID uuid.UUID) ([]Message, error)
+
+	// ListStaffOrders returns a keyset page of orders, newest first, without lines or
+	// history.
+	ListStaffOrders(ctx context.Context, f StaffFilter) ([]Order, error)
+	// CountByStatus counts the orders matching f, ignoring f.Status, per status.
+	CountByStatus(ctx context.Context, f StaffFilter) (map[Status]int, error)
+	// OpenConversations lists the orders whose last message is the customer's, the
+	// most recent first, after the cursor (last message time, order id).
+	OpenConversations(ctx context.Context, after *Cursor, limit int) ([]Conversation, error)
+}
+
+// Change is what a change to an order records besides the order: the history entry
+// of a new status and the audit entry of a staff action; either may be nil.
+type Change struct {
+	History *HistoryEntry
+	Audit   *ports.AuditEntry
 }
 
 // Service is the ordering module's application service.
@@ -271,7 +292,9 @@ func (s *Service) PlaceOrder(ctx context.Context, cl Client, idemKey string, bod
 	if err != nil {
 		return nil, false, err
 	}
-	hash := RequestHash(body)
+	// The identity reference is part of the request: a key reused for another
+	// customer of the same app must not replay (and so reveal) the first customer's order.
+	hash := RequestHash(append([]byte(cl.IdentityRef+"\x00"), body...))
 	now := s.clock()
 	id := uuid.Must(uuid.NewV7())
 	var prev uuid.UUID
@@ -411,13 +434,13 @@ func (s *Service) Transition(ctx context.Context, id uuid.UUID, to Status, note 
 	var out *Order
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
 		var from Status
-		o, err := s.store.UpdateOrder(ctx, id, func(o *Order) (*HistoryEntry, error) {
+		o, err := s.store.UpdateOrder(ctx, id, func(o *Order) (Change, error) {
 			from = o.Status
 			h, err := o.Move(to, ports.ActorFrom(ctx), note, s.clock())
 			if err != nil {
-				return nil, err
+				return Change{}, err
 			}
-			return &h, nil
+			return Change{History: &h, Audit: staffAudit(ctx, "order.status", o, strings.TrimSpace(fmt.Sprintf("%s: %s → %s %s", o.Number, from, to, note)))}, nil
 		})
 		if err != nil {
 			return err
@@ -438,24 +461,32 @@ func (s *Service) Transition(ctx context.Context, id uuid.UUID, to Status, note 
 // with a refund due for staff to carry out; picked or later, ECONFLICT.
 func (s *Service) Cancel(ctx context.Context, o *Order, reason string) (*Order, error) {
 	reason = strings.TrimSpace(reason)
-	if utf8.RuneCountInString(reason) > 500 {
-		return nil, ports.Invalid(ports.Field("reason", "A reason has at most 500 characters."))
+	// PostgreSQL text cannot hold NUL: refuse control characters (other than line
+	// breaks and tabs) here rather than fail in the database with a 500.
+	if utf8.RuneCountInString(reason) > 500 || strings.ContainsFunc(reason, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+	}) {
+		return nil, ports.Invalid(ports.Field("reason", "A reason has at most 500 characters, without control characters."))
 	}
 	var out *Order
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
 		var from Status
-		updated, err := s.store.UpdateOrder(ctx, o.ID, func(o *Order) (*HistoryEntry, error) {
+		updated, err := s.store.UpdateOrder(ctx, o.ID, func(o *Order) (Change, error) {
 			from = o.Status
 			rule := CancelRule(o.Status)
 			if rule == CancelRefused {
-				return nil, ports.Errorf(ports.ECONFLICT, "An order that is %s can no longer be cancelled.", o.Status)
+				return Change{}, ports.Errorf(ports.ECONFLICT, "An order that is %s can no longer be cancelled.", o.Status)
 			}
 			h, err := o.Move(StatusCancelled, ports.ActorFrom(ctx), reason, s.clock())
 			if err != nil {
-				return nil, err
+				return Change{}, err
 			}
 			o.CancelReason, o.RefundDue = reason, rule == CancelPaid
-			return &h, nil
+			detail := o.Number + ": " + reason
+			if o.RefundDue {
+				detail += " (refund due)"
+			}
+			return Change{History: &h, Audit: staffAudit(ctx, "order.cancel", o, detail)}, nil
 		})
 		if err != nil {
 			return err
@@ -478,7 +509,7 @@ func (s *Service) AddCustomerMessage(ctx context.Context, o *Order, body string)
 		return nil, ports.Invalid(ports.Field("body", "body is the message: 1 to 4000 characters."))
 	}
 	m := &Message{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AuthorKind: "customer", Author: o.IdentityRef, Body: body, CreatedAt: s.clock()}
-	return m, s.store.AddMessage(ctx, m)
+	return m, s.store.AddMessage(ctx, m, nil)
 }
 
 // ReplyAsStaff records a staff reply and sends it to the client app as order.message.
@@ -490,7 +521,7 @@ func (s *Service) ReplyAsStaff(ctx context.Context, o *Order, body string) (*Mes
 	a := ports.ActorFrom(ctx)
 	m := &Message{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, AuthorKind: "staff", Author: a.Name, Body: body, CreatedAt: s.clock()}
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
-		if err := s.store.AddMessage(ctx, m); err != nil {
+		if err := s.store.AddMessage(ctx, m, staffAudit(ctx, "order.reply", o, o.Number+": "+clipRunes(m.Body, 200))); err != nil {
 			return err
 		}
 		data := EventData(o)

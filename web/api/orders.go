@@ -5,10 +5,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -46,55 +47,148 @@ func orderingClient(c *fiber.Ctx) ordering.Client {
 }
 
 // decodeStrict decodes a JSON body into v, refusing unknown fields, wrong types,
-// trailing data and bodies over maxBody, each as a 422 naming the field.
+// trailing data and bodies over maxBody, each as a 422 naming the field by its full
+// path ("shippingAddress.nmae", "items[2].quantity"). The body is first read into a
+// generic tree and checked against v's type: encoding/json alone names only the last
+// key of an unknown field, drops array indices from the path of a wrong type, and
+// matches keys case-insensitively, so a client's "ProductID" typo would pass.
 func decodeStrict(body []byte, v any) error {
 	if len(body) > maxBody {
 		return invalid("body", fmt.Sprintf("The request body is larger than %d bytes.", maxBody))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &te):
-			field := te.Field
-			if field == "" {
-				field = "body"
-			}
-			return invalid(field, fmt.Sprintf("%s must be %s, not %s.", field, jsonType(te.Type.Kind().String()), te.Value))
-		case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-			return invalid("body", "The body is not valid JSON.")
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return invalid(name, fmt.Sprintf("Unknown field %q.", name))
-		}
-		return invalid("body", "The body is not valid JSON: "+err.Error())
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return invalid("body", "The body is not valid JSON.")
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return invalid("body", "The body has data after the JSON value.")
 	}
-	var rest json.RawMessage
-	if err := dec.Decode(&rest); err != io.EOF {
-		return invalid("body", "The body has data after the JSON value.")
+	var errs []ports.FieldError
+	checkShape(tree, reflect.TypeOf(v), "", &errs)
+	if len(errs) > 0 {
+		return ports.Invalid(errs...)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		// checkShape lets through only what decodes; this is a safety net.
+		return invalid("body", "The body does not match the request's schema.")
 	}
 	return nil
 }
 
-func jsonType(kind string) string {
-	switch kind {
-	case "string":
-		return "a string"
-	case "int", "int64", "int32", "float64":
-		return "a number"
-	case "slice":
-		return "an array"
-	case "struct", "map":
-		return "an object"
-	case "bool":
-		return "true or false"
+// maxShapeErrors bounds the field errors of one body.
+const maxShapeErrors = 20
+
+// checkShape compares a decoded JSON value with the Go type it is to be decoded into
+// (structs by their json tags, exactly; slices; strings; integers; booleans) and
+// appends a field error for each unknown field and wrong type. null is accepted
+// everywhere, as encoding/json does (it leaves the zero value for validation).
+func checkShape(v any, t reflect.Type, path string, errs *[]ports.FieldError) {
+	if v == nil || len(*errs) >= maxShapeErrors {
+		return
 	}
-	return kind
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	name := path
+	if name == "" {
+		name = "body"
+	}
+	wrong := func(want string) {
+		*errs = append(*errs, ports.Field(name, fmt.Sprintf("%s must be %s, not %s.", name, want, jsonKind(v))))
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			wrong("an object")
+			return
+		}
+		fields := jsonFields(t)
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			ft, ok := fields[k]
+			if !ok {
+				if len(*errs) < maxShapeErrors {
+					*errs = append(*errs, ports.Field(p, fmt.Sprintf("Unknown field %q.", k)))
+				}
+				continue
+			}
+			checkShape(m[k], ft, p, errs)
+		}
+	case reflect.Slice:
+		a, ok := v.([]any)
+		if !ok {
+			wrong("an array")
+			return
+		}
+		for i, x := range a {
+			checkShape(x, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			wrong("a string")
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := v.(json.Number)
+		if !ok {
+			wrong("a whole number")
+			return
+		}
+		if _, err := strconv.ParseInt(n.String(), 10, t.Bits()); err != nil {
+			*errs = append(*errs, ports.Field(name, fmt.Sprintf("%s must be a whole number in range, not %s.", name, n)))
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			wrong("true or false")
+		}
+	}
+}
+
+// jsonFields maps the JSON names of a struct's exported fields to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := make(map[string]reflect.Type, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch x := v.(type) {
+	case string:
+		return "a string"
+	case json.Number:
+		return "the number " + x.String()
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "null"
 }
 
 // ---- representations
@@ -411,7 +505,9 @@ func (h *Handler) paymentQR(c *fiber.Ctx) error {
 			uri = m.PaymentURI
 		}
 	}
-	if uri == "" || inv.Status != payments.StatusPending {
+	// Only while the order awaits payment: the invoice of a cancelled order stays
+	// pending at the gateway, and its QR code must not invite a payment.
+	if uri == "" || inv.Status != payments.StatusPending || o.Status != ordering.StatusPendingPayment {
 		return fiber.NewError(fiber.StatusNotFound, "This order has no payment address to show (yet).")
 	}
 	png, err := qrcode.Encode(uri, qrcode.Medium, 320)
