@@ -157,7 +157,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	a.Web, err = web.New(web.Deps{
 		Log: log, Metrics: a.Metrics, Ready: a.Ready, Catalog: a.Catalog,
 		Admin: admin.Deps{
-			Staff: a.Staff, Catalog: a.Catalog, Clients: a.Clients, Audit: a.Audit, SecureCookies: cfg.SecureCookies, JobsUI: jobsUI, Stats: a.dashboardStats,
+			Staff: a.Staff, Catalog: a.Catalog, Clients: a.Clients, Orders: a.Orders, Payments: a.Payments, Audit: a.Audit, SecureCookies: cfg.SecureCookies, JobsUI: jobsUI, Stats: a.dashboardStats,
 		},
 		API: api.Deps{Catalog: a.Catalog, Clients: a.Clients, Orders: a.Orders, Payments: a.Payments, BaseURL: cfg.BaseURL,
 			RateLimiter: a.rateLimiter()},

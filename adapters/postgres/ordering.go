@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -187,14 +188,14 @@ func (s *OrderStore) ListClientOrders(ctx context.Context, f ordering.ClientFilt
 	return out, nil
 }
 
-// UpdateOrder locks an order and saves fn's change and history entry.
-func (s *OrderStore) UpdateOrder(ctx context.Context, id uuid.UUID, fn func(*ordering.Order) (*ordering.HistoryEntry, error)) (*ordering.Order, error) {
+// UpdateOrder locks an order and saves fn's change, history entry and audit entry.
+func (s *OrderStore) UpdateOrder(ctx context.Context, id uuid.UUID, fn func(*ordering.Order) (ordering.Change, error)) (*ordering.Order, error) {
 	var out ordering.Order
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &out, `SELECT `+orderColumns+` FROM ordering.orders WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "No such order.")
 		}
-		h, err := fn(&out)
+		ch, err := fn(&out)
 		if err != nil {
 			return err
 		}
@@ -202,9 +203,14 @@ func (s *OrderStore) UpdateOrder(ctx context.Context, id uuid.UUID, fn func(*ord
 			refund_due = :refund_due, note = :note, updated_at = :updated_at WHERE id = :id`, &out); err != nil {
 			return fmt.Errorf("update order: %w", err)
 		}
-		if h != nil {
-			if _, err := tx.NamedExecContext(ctx, insertHistory, h); err != nil {
+		if ch.History != nil {
+			if _, err := tx.NamedExecContext(ctx, insertHistory, ch.History); err != nil {
 				return fmt.Errorf("insert history: %w", err)
+			}
+		}
+		if ch.Audit != nil {
+			if err := insertAudit(ctx, tx, *ch.Audit); err != nil {
+				return err
 			}
 		}
 		return s.details(ctx, tx, &out)
@@ -215,11 +221,18 @@ func (s *OrderStore) UpdateOrder(ctx context.Context, id uuid.UUID, fn func(*ord
 	return &out, nil
 }
 
-// AddMessage stores a message.
-func (s *OrderStore) AddMessage(ctx context.Context, m *ordering.Message) error {
-	_, err := sqlx.NamedExecContext(ctx, s.db.q(ctx), `INSERT INTO ordering.messages (id, order_id, author_kind, author, body, created_at)
-		VALUES (:id, :order_id, :author_kind, :author, :body, :created_at)`, m)
-	return err
+// AddMessage stores a message, with its audit entry when there is one.
+func (s *OrderStore) AddMessage(ctx context.Context, m *ordering.Message, audit *ports.AuditEntry) error {
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.messages (id, order_id, author_kind, author, body, created_at)
+			VALUES (:id, :order_id, :author_kind, :author, :body, :created_at)`, m); err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+		if audit != nil {
+			return insertAudit(ctx, tx, *audit)
+		}
+		return nil
+	})
 }
 
 // Messages lists an order's messages, oldest first.
@@ -228,4 +241,97 @@ func (s *OrderStore) Messages(ctx context.Context, orderID uuid.UUID) ([]orderin
 	err := s.db.SelectContext(ctx, &out, `SELECT id, order_id, author_kind, author, body, created_at FROM ordering.messages
 		WHERE order_id = $1 ORDER BY created_at, id`, orderID)
 	return out, err
+}
+
+// staffWhere builds the WHERE clause of f (without its cursor and, unless withStatus,
+// without its status) and appends its arguments to args.
+func staffWhere(f ordering.StaffFilter, withStatus bool, args *[]any) string {
+	var where []string
+	add := func(cond string, v any) {
+		*args = append(*args, v)
+		where = append(where, fmt.Sprintf(cond, len(*args)))
+	}
+	if withStatus && f.Status != "" {
+		add("status = $%d", string(f.Status))
+	}
+	if !f.From.IsZero() {
+		add("created_at >= $%d", f.From)
+	}
+	if !f.To.IsZero() {
+		add("created_at < $%d", f.To)
+	}
+	if f.AppID != nil {
+		add("app_id = $%d", *f.AppID)
+	}
+	if f.IdentityRef != "" {
+		add("identity_ref = $%d", f.IdentityRef)
+	}
+	if f.Number != "" {
+		add("number = $%d", f.Number)
+	}
+	if f.IDs != nil {
+		add("id = ANY($%d)", f.IDs)
+	}
+	if len(where) == 0 {
+		return "TRUE"
+	}
+	return strings.Join(where, " AND ")
+}
+
+// ListStaffOrders returns a keyset page of orders matching f, newest first.
+func (s *OrderStore) ListStaffOrders(ctx context.Context, f ordering.StaffFilter) ([]ordering.Order, error) {
+	var args []any
+	where := staffWhere(f, true, &args)
+	if f.After != nil {
+		args = append(args, f.After.CreatedAt, f.After.ID)
+		where += fmt.Sprintf(" AND (created_at, id) < ($%d, $%d)", len(args)-1, len(args))
+	}
+	args = append(args, f.Limit)
+	var out []ordering.Order
+	if err := sqlx.SelectContext(ctx, s.db.q(ctx), &out, `SELECT `+orderColumns+` FROM ordering.orders WHERE `+where+
+		fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT $%d`, len(args)), args...); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return out, nil
+}
+
+// CountByStatus counts the orders matching f, whatever their status, per status.
+func (s *OrderStore) CountByStatus(ctx context.Context, f ordering.StaffFilter) (map[ordering.Status]int, error) {
+	var args []any
+	var rows []struct {
+		Status ordering.Status `db:"status"`
+		N      int             `db:"n"`
+	}
+	if err := sqlx.SelectContext(ctx, s.db.q(ctx), &rows, `SELECT status, count(*) AS n FROM ordering.orders WHERE `+
+		staffWhere(f, false, &args)+` GROUP BY status`, args...); err != nil {
+		return nil, fmt.Errorf("count orders: %w", err)
+	}
+	out := make(map[ordering.Status]int, len(rows))
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}
+
+// OpenConversations lists the orders whose last message is the customer's, the most
+// recent first, after the cursor.
+func (s *OrderStore) OpenConversations(ctx context.Context, after *ordering.Cursor, limit int) ([]ordering.Conversation, error) {
+	args := []any{limit}
+	cond := ""
+	if after != nil {
+		args = append(args, after.CreatedAt, after.ID)
+		cond = " AND (l.created_at, l.order_id) < ($2, $3)"
+	}
+	var out []ordering.Conversation
+	if err := sqlx.SelectContext(ctx, s.db.q(ctx), &out, `WITH last AS (
+			SELECT DISTINCT ON (order_id) order_id, author_kind, body, created_at,
+				count(*) OVER (PARTITION BY order_id) AS messages
+			FROM ordering.messages ORDER BY order_id, created_at DESC, id DESC)
+		SELECT o.id AS order_id, o.number, o.status, o.app_id, o.identity_ref, l.created_at AS last_at, l.body AS last_body, l.messages
+		FROM last l JOIN ordering.orders o ON o.id = l.order_id
+		WHERE l.author_kind = 'customer'`+cond+`
+		ORDER BY l.created_at DESC, l.order_id DESC LIMIT $1`, args...); err != nil {
+		return nil, fmt.Errorf("open conversations: %w", err)
+	}
+	return out, nil
 }

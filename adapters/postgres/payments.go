@@ -63,3 +63,29 @@ func (s *PaymentStore) WithInvoiceLocked(ctx context.Context, orderID uuid.UUID,
 	}
 	return &inv, nil
 }
+
+// OrderIDsWithStatus lists the orders whose invoice has status.
+func (s *PaymentStore) OrderIDsWithStatus(ctx context.Context, status payments.Status) ([]uuid.UUID, error) {
+	var out []uuid.UUID
+	if err := sqlx.SelectContext(ctx, s.db.q(ctx), &out, `SELECT order_id FROM payments.invoices WHERE status = $1`, status); err != nil {
+		return nil, fmt.Errorf("invoices by status: %w", err)
+	}
+	return out, nil
+}
+
+// Statuses returns the invoice status of each of the orders that has one.
+func (s *PaymentStore) Statuses(ctx context.Context, orderIDs []uuid.UUID) (map[uuid.UUID]payments.Status, error) {
+	var rows []struct {
+		OrderID uuid.UUID       `db:"order_id"`
+		Status  payments.Status `db:"status"`
+	}
+	if err := sqlx.SelectContext(ctx, s.db.q(ctx), &rows, `SELECT order_id, status FROM payments.invoices WHERE order_id = ANY($1)`,
+		orderIDs); err != nil {
+		return nil, fmt.Errorf("invoice statuses: %w", err)
+	}
+	out := make(map[uuid.UUID]payments.Status, len(rows))
+	for _, r := range rows {
+		out[r.OrderID] = r.Status
+	}
+	return out, nil
+}

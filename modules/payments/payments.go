@@ -36,6 +36,20 @@ const JobCreateInvoice = "payments:invoice.create"
 // InvoiceExpiry is how long a customer has to pay.
 const InvoiceExpiry = 60 * time.Minute
 
+// Statuses lists every payment status.
+var Statuses = []Status{StatusPending, StatusConfirming, StatusPaid, StatusPartiallyPaid, StatusOverpaid, StatusPaidLate,
+	StatusExpired, StatusInvalid, StatusRefunded}
+
+// Valid reports whether s is a payment status.
+func (s Status) Valid() bool {
+	for _, x := range Statuses {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
 // Invoice is the payment side of an order.
 type Invoice struct {
 	OrderID      uuid.UUID  `db:"order_id"`
@@ -68,6 +82,10 @@ type Store interface {
 	// WithInvoiceLocked locks an order's invoice while fn talks to the gateway and
 	// saves what fn changed.
 	WithInvoiceLocked(ctx context.Context, orderID uuid.UUID, fn func(inv *Invoice) error) (*Invoice, error)
+	// OrderIDsWithStatus lists the orders whose invoice has status.
+	OrderIDsWithStatus(ctx context.Context, status Status) ([]uuid.UUID, error)
+	// Statuses returns the invoice status of each of the orders that has one.
+	Statuses(ctx context.Context, orderIDs []uuid.UUID) (map[uuid.UUID]Status, error)
 }
 
 // Service is the payments module's application service.
@@ -134,4 +152,21 @@ func (s *Service) CreateInvoiceJob(ctx context.Context, payload []byte) error {
 // ForOrder returns an order's invoice.
 func (s *Service) ForOrder(ctx context.Context, orderID uuid.UUID) (*Invoice, error) {
 	return s.store.Invoice(ctx, orderID)
+}
+
+// OrderIDsWithStatus lists the orders whose invoice has the payment status, for the
+// ordering module's staff filter. An unknown status is EINVALID.
+func (s *Service) OrderIDsWithStatus(ctx context.Context, status string) ([]uuid.UUID, error) {
+	if !Status(status).Valid() {
+		return nil, ports.Invalid(ports.Field("payment", "Choose a payment status from the list."))
+	}
+	return s.store.OrderIDsWithStatus(ctx, Status(status))
+}
+
+// Statuses returns the payment status of each of the orders that has an invoice.
+func (s *Service) Statuses(ctx context.Context, orderIDs []uuid.UUID) (map[uuid.UUID]Status, error) {
+	if len(orderIDs) == 0 {
+		return map[uuid.UUID]Status{}, nil
+	}
+	return s.store.Statuses(ctx, orderIDs)
 }

@@ -19,6 +19,8 @@ import (
 
 	"orderdesk/modules/catalog"
 	"orderdesk/modules/clients"
+	"orderdesk/modules/ordering"
+	"orderdesk/modules/payments"
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
 )
@@ -42,6 +44,8 @@ type Deps struct {
 	Staff         *staff.Service
 	Catalog       *catalog.Service
 	Clients       *clients.Service
+	Orders        *ordering.Service
+	Payments      *payments.Service
 	Audit         ports.AuditLog
 	Templates     fs.FS
 	SecureCookies bool
@@ -100,10 +104,13 @@ func (h *Handler) Register(app *fiber.App) {
 	h.menu("Dashboard", "/admin/dashboard", staff.ObjDashboard)
 	h.route(g, "GET", "/dashboard", staff.ObjDashboard, staff.ActRead, h.dashboard)
 
+	h.registerOrders(g)
+
 	h.menu("Fulfilment", "/admin/fulfilment", staff.ObjFulfilment)
 	h.route(g, "GET", "/fulfilment", staff.ObjFulfilment, staff.ActRead, h.pickQueue)
 
 	h.registerCatalog(g)
+	h.registerShipping(g)
 
 	h.registerClients(g)
 

@@ -32,9 +32,9 @@ type Deps struct {
 	Catalog  *catalog.Service
 	Orders   *ordering.Service
 	Payments *payments.Service
-	Clients *clients.Service
-	BaseURL string
-	Log     *slog.Logger
+	Clients  *clients.Service
+	BaseURL  string
+	Log      *slog.Logger
 	// RateLimiter limits requests per API key; nil disables the limit.
 	RateLimiter ports.RateLimiter
 }

@@ -59,7 +59,7 @@ func TestClientAppKeyShownOnceThenRevoked(t *testing.T) {
 	env.API(t, key).JSON("/api/v1/categories", http.StatusOK, nil)
 
 	// The app page shows the prefix, not the key; revoking it asks for confirmation.
-	prefix := key[:strings.LastIndex(key, "_")]
+	prefix := key[:len("od_")+8]
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("back-to-app")),
 		chromedp.WaitVisible(chromedp.ID("keys-table")),
