@@ -87,7 +87,7 @@ func StartWith(t testing.TB, vars map[string]string) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.ShutdownTimeout = 3 * time.Second
+	cfg.ShutdownTimeout = 10 * time.Second
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
