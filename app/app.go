@@ -142,7 +142,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	default:
 		return nil, &ConfigError{"PAYMENTS_PROVIDER", "btcpay is not available in this version yet; use sandbox"}
 	}
-	a.Payments = payments.NewService(postgres.NewPaymentStore(db), gateway, clock)
+	a.Payments = payments.NewService(postgres.NewPaymentStore(db), gateway, clock, db, paymentEvents{a})
 	a.Orders = ordering.NewService(postgres.NewOrderStore(db), db, catalogStock{a.Catalog}, a.Payments, a.Clients, ring, clock)
 
 	qc := asynq.NewQueueCollector(a.Redis)

@@ -33,3 +33,11 @@ func (s catalogStock) Reserve(ctx context.Context, orderID uuid.UUID, items []or
 func (s catalogStock) Release(ctx context.Context, orderID uuid.UUID) error {
 	return s.c.Release(ctx, orderID)
 }
+
+// paymentEvents passes the payments module's news to ordering, which is built after
+// payments (it needs it), hence the late lookup through the App.
+type paymentEvents struct{ a *App }
+
+func (p paymentEvents) PaymentUpdated(ctx context.Context, orderID uuid.UUID, status string) error {
+	return p.a.Orders.PaymentUpdated(ctx, orderID, status)
+}

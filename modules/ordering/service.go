@@ -58,9 +58,10 @@ type Events interface {
 
 // Event types sent to client apps.
 const (
-	EventCreated       = "order.created"
-	EventStatusChanged = "order.status_changed"
-	EventMessage       = "order.message"
+	EventCreated        = "order.created"
+	EventPaymentUpdated = "order.payment_updated"
+	EventStatusChanged  = "order.status_changed"
+	EventMessage        = "order.message"
 )
 
 // Cursor is a keyset position in a list of orders, newest first.
@@ -540,4 +541,16 @@ func (s *Service) Messages(ctx context.Context, orderID uuid.UUID) ([]Message, e
 func (s *Service) CleanUp(ctx context.Context) error {
 	_, err := s.store.DeleteIdempotencyKeysBefore(ctx, s.clock().Add(-IdempotencyKeep))
 	return err
+}
+
+// PaymentUpdated tells the client app that an order's payment changed (its invoice was
+// made, or its status moved). It joins the payments module's transaction.
+func (s *Service) PaymentUpdated(ctx context.Context, orderID uuid.UUID, status string) error {
+	o, err := s.store.Order(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	data := EventData(o)
+	data["paymentStatus"] = status
+	return s.events.Publish(ctx, o.AppID, EventPaymentUpdated, o.ID.String(), data)
 }

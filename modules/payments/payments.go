@@ -90,14 +90,22 @@ type Store interface {
 
 // Service is the payments module's application service.
 type Service struct {
-	store   Store
-	gateway ports.PaymentGateway
-	clock   ports.Clock
+	store    Store
+	gateway  ports.PaymentGateway
+	clock    ports.Clock
+	tx       ports.Transactor
+	listener Listener
+}
+
+// Listener hears of changes to an order's payment, inside the transaction that
+// records them (ordering tells the client app).
+type Listener interface {
+	PaymentUpdated(ctx context.Context, orderID uuid.UUID, status string) error
 }
 
 // NewService returns the payments service.
-func NewService(store Store, gateway ports.PaymentGateway, clock ports.Clock) *Service {
-	return &Service{store: store, gateway: gateway, clock: clock}
+func NewService(store Store, gateway ports.PaymentGateway, clock ports.Clock, tx ports.Transactor, listener Listener) *Service {
+	return &Service{store: store, gateway: gateway, clock: clock, tx: tx, listener: listener}
 }
 
 type invoiceJob struct {
@@ -118,22 +126,41 @@ func (s *Service) Open(ctx context.Context, orderID uuid.UUID, number string, am
 // calls it with a short deadline, and the queued job calls it again until it succeeds;
 // the row lock makes sure only one of them talks to the gateway at a time.
 func (s *Service) CreateInvoice(ctx context.Context, orderID uuid.UUID) (*Invoice, error) {
-	return s.store.WithInvoiceLocked(ctx, orderID, func(inv *Invoice) error {
-		if inv.InvoiceID != nil {
-			return nil
-		}
-		gi, err := s.gateway.CreateInvoice(ctx, ports.InvoiceRequest{OrderID: orderID.String(), OrderNumber: inv.OrderNumber,
-			Amount: ports.Money{Minor: inv.AmountMinor, Currency: inv.Currency}, ExpiresIn: InvoiceExpiry})
+	var out *Invoice
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		created := false
+		inv, err := s.store.WithInvoiceLocked(ctx, orderID, func(inv *Invoice) error {
+			if inv.InvoiceID != nil {
+				return nil
+			}
+			created = true
+			return s.createAtGateway(ctx, orderID, inv)
+		})
 		if err != nil {
-			return fmt.Errorf("create invoice at %s: %w", s.gateway.Name(), err)
+			return err
 		}
-		inv.InvoiceID = &gi.ID
-		inv.ExpiresAt = &gi.ExpiresAt
-		inv.CheckoutLink = gi.CheckoutLink
-		inv.MethodsJSON, _ = json.Marshal(gi.Methods)
-		inv.UpdatedAt = s.clock()
+		out = inv
+		if created && s.listener != nil {
+			return s.listener.PaymentUpdated(ctx, orderID, string(inv.Status))
+		}
 		return nil
 	})
+	return out, err
+}
+
+// createAtGateway asks the gateway for the invoice and copies its instructions.
+func (s *Service) createAtGateway(ctx context.Context, orderID uuid.UUID, inv *Invoice) error {
+	gi, err := s.gateway.CreateInvoice(ctx, ports.InvoiceRequest{OrderID: orderID.String(), OrderNumber: inv.OrderNumber,
+		Amount: ports.Money{Minor: inv.AmountMinor, Currency: inv.Currency}, ExpiresIn: InvoiceExpiry})
+	if err != nil {
+		return fmt.Errorf("create invoice at %s: %w", s.gateway.Name(), err)
+	}
+	inv.InvoiceID = &gi.ID
+	inv.ExpiresAt = &gi.ExpiresAt
+	inv.CheckoutLink = gi.CheckoutLink
+	inv.MethodsJSON, _ = json.Marshal(gi.Methods)
+	inv.UpdatedAt = s.clock()
+	return nil
 }
 
 // CreateInvoiceJob is the job handler of JobCreateInvoice.
