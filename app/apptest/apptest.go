@@ -103,6 +103,10 @@ func StartWith(t testing.TB, vars map[string]string) *Env {
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
 	t.Cleanup(func() {
+		// The test clients share http.DefaultTransport. Close its idle connections first:
+		// a connection it dialled but never sent a request on would hold the server's
+		// graceful shutdown until the read timeout.
+		http.DefaultClient.CloseIdleConnections()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
