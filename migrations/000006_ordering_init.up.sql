@@ -91,3 +91,13 @@ CREATE TABLE ordering.messages (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX messages_order ON ordering.messages (order_id, created_at, id);
+
+-- Internal notes of staff on an order: never shown to the customer or the client app.
+CREATE TABLE ordering.notes (
+    id         uuid PRIMARY KEY,
+    order_id   uuid        NOT NULL REFERENCES ordering.orders (id) ON DELETE CASCADE,
+    author     text        NOT NULL,
+    body       text        NOT NULL CHECK (length(body) BETWEEN 1 AND 4000),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX notes_order ON ordering.notes (order_id, created_at, id);

@@ -335,3 +335,22 @@ func (s *OrderStore) OpenConversations(ctx context.Context, after *ordering.Curs
 	}
 	return out, nil
 }
+
+// AddNote stores an internal note with its audit entry.
+func (s *OrderStore) AddNote(ctx context.Context, n *ordering.Note, a ports.AuditEntry) error {
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.notes (id, order_id, author, body, created_at)
+			VALUES (:id, :order_id, :author, :body, :created_at)`, n); err != nil {
+			return fmt.Errorf("insert note: %w", err)
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// Notes lists an order's notes, oldest first.
+func (s *OrderStore) Notes(ctx context.Context, orderID uuid.UUID) ([]ordering.Note, error) {
+	var out []ordering.Note
+	err := s.db.SelectContext(ctx, &out, `SELECT id, order_id, author, body, created_at FROM ordering.notes
+		WHERE order_id = $1 ORDER BY created_at, id`, orderID)
+	return out, err
+}

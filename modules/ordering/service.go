@@ -89,6 +89,15 @@ type Message struct {
 	CreatedAt  time.Time `db:"created_at"`
 }
 
+// Note is a member of staff's internal note on an order.
+type Note struct {
+	ID        uuid.UUID `db:"id"`
+	OrderID   uuid.UUID `db:"order_id"`
+	Author    string    `db:"author"`
+	Body      string    `db:"body"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
 // Store keeps orders. Errors: ENOTFOUND for a missing order or shipping method.
 type Store interface {
 	ListShippingMethods(ctx context.Context, activeOnly bool) ([]ShippingMethod, error)
@@ -110,6 +119,8 @@ type Store interface {
 	UpdateOrder(ctx context.Context, id uuid.UUID, fn func(o *Order) (Change, error)) (*Order, error)
 	// AddMessage stores a message and, when audit is not nil, its audit entry in the
 	// same transaction.
+	AddNote(ctx context.Context, n *Note, a ports.AuditEntry) error
+	Notes(ctx context.Context, orderID uuid.UUID) ([]Note, error)
 	AddMessage(ctx context.Context, m *Message, audit *ports.AuditEntry) error
 	Messages(ctx context.Context, orderID uuid.UUID) ([]Message, error)
 
@@ -554,3 +565,17 @@ func (s *Service) PaymentUpdated(ctx context.Context, orderID uuid.UUID, status 
 	data["paymentStatus"] = status
 	return s.events.Publish(ctx, o.AppID, EventPaymentUpdated, o.ID.String(), data)
 }
+
+// AddNote records a staff member's internal note on an order; customers and client
+// apps never see notes.
+func (s *Service) AddNote(ctx context.Context, o *Order, body string) (*Note, error) {
+	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
+	if n := utf8.RuneCountInString(body); n == 0 || n > MessageMax || strings.ContainsRune(body, 0) {
+		return nil, ports.Invalid(ports.Field("note", "Write a note of at most 4000 characters."))
+	}
+	n := &Note{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, Author: ports.ActorFrom(ctx).Name, Body: body, CreatedAt: s.clock()}
+	return n, s.store.AddNote(ctx, n, ports.Audit(ctx, "order.note", "order", o.ID.String(), clipRunes(body, 200)))
+}
+
+// Notes lists an order's internal notes, oldest first.
+func (s *Service) Notes(ctx context.Context, orderID uuid.UUID) ([]Note, error) { return s.store.Notes(ctx, orderID) }

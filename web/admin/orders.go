@@ -26,6 +26,7 @@ func (h *Handler) registerOrders(g fiber.Router) {
 	h.route(g, "GET", "/orders/:id", staff.ObjOrders, staff.ActRead, h.order)
 	h.route(g, "POST", "/orders/:id/cancel", staff.ObjOrders, staff.ActWrite, h.cancelOrder)
 	h.route(g, "POST", "/orders/:id/messages", staff.ObjMessages, staff.ActWrite, h.replyToOrder)
+	h.route(g, "POST", "/orders/:id/notes", staff.ObjOrders, staff.ActWrite, h.addNote)
 
 	h.menu("Messages", "/admin/messages", staff.ObjMessages)
 	h.route(g, "GET", "/messages", staff.ObjMessages, staff.ActRead, h.inbox)
@@ -245,6 +246,7 @@ type timelineEntry struct {
 
 type orderData struct {
 	Order          *ordering.Order
+	Note           *form
 	AppName        string
 	Address        *ordering.Address
 	CanSeeAddress  bool
@@ -273,7 +275,7 @@ func (h *Handler) loadOrder(c *fiber.Ctx) (*ordering.Order, error) {
 
 // orderPage renders the order page; cancel and reply carry what was typed into
 // either form, and f the page's message.
-func (h *Handler) orderPage(c *fiber.Ctx, status int, o *ordering.Order, cancel, reply *form) error {
+func (h *Handler) orderPage(c *fiber.Ctx, status int, o *ordering.Order, cancel, reply *form, note ...*form) error {
 	ctx := c.UserContext()
 	p := principal(c)
 	if cancel == nil {
@@ -282,8 +284,12 @@ func (h *Handler) orderPage(c *fiber.Ctx, status int, o *ordering.Order, cancel,
 	if reply == nil {
 		reply = emptyForm()
 	}
+	noteForm := emptyForm()
+	if len(note) > 0 && note[0] != nil {
+		noteForm = note[0]
+	}
 	rule := ordering.CancelRule(o.Status)
-	d := orderData{Order: o, Cancel: cancel, Reply: reply,
+	d := orderData{Order: o, Cancel: cancel, Reply: reply, Note: noteForm,
 		// Addresses are personal data: only the roles that ship parcels see them.
 		CanSeeAddress: h.d.Staff.Can(p, staff.ObjFulfilment, staff.ActRead),
 		CanReadThread: h.d.Staff.Can(p, staff.ObjMessages, staff.ActRead),
@@ -332,11 +338,21 @@ func (h *Handler) orderPage(c *fiber.Ctx, status int, o *ordering.Order, cancel,
 			d.Timeline = append(d.Timeline, timelineEntry{At: m.CreatedAt, Kind: "message", Title: title, Who: m.Author, Text: m.Body, order: 1})
 		}
 	}
+	notes, err := h.d.Orders.Notes(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		d.Timeline = append(d.Timeline, timelineEntry{At: n.CreatedAt, Kind: "note", Title: "Internal note", Who: n.Author, Text: n.Body, order: 1})
+	}
 	audit, err := h.d.Audit.ListAudit(ctx, ports.AuditFilter{ObjectType: "order", ObjectID: o.ID.String(), Limit: 200})
 	if err != nil {
 		return err
 	}
 	for _, a := range audit {
+		if a.Action == "order.note" {
+			continue // the note itself is on the timeline
+		}
 		d.Timeline = append(d.Timeline, timelineEntry{At: a.At, Kind: "audit", Title: "Staff action " + a.Action, Who: a.Actor, Text: a.Detail, order: 2})
 	}
 	sort.SliceStable(d.Timeline, func(i, j int) bool {
@@ -347,7 +363,7 @@ func (h *Handler) orderPage(c *fiber.Ctx, status int, o *ordering.Order, cancel,
 		return a.order < b.order
 	})
 	var msg *form
-	for _, f := range []*form{cancel, reply} {
+	for _, f := range []*form{cancel, reply, noteForm} {
 		if f.Message != "" {
 			msg = f
 		}
@@ -407,6 +423,22 @@ func (h *Handler) replyToOrder(c *fiber.Ctx) error {
 	}
 	h.flash(c, "ok", "Reply sent to "+o.IdentityRef+" through the client app.")
 	return h.redirect(c, "/admin/orders/"+o.ID.String()+"#messages")
+}
+
+func (h *Handler) addNote(c *fiber.Ctx) error {
+	o, err := h.loadOrder(c)
+	if err != nil {
+		return err
+	}
+	f := newForm(c, "note")
+	if _, err := h.d.Orders.AddNote(c.UserContext(), o, f.Get("note")); err != nil {
+		if !f.fail(err) {
+			return err
+		}
+		return h.orderPage(c, fiber.StatusUnprocessableEntity, o, nil, nil, f)
+	}
+	h.flash(c, "ok", "Note added.")
+	return h.redirect(c, "/admin/orders/"+o.ID.String()+"#timeline")
 }
 
 // ---- the inbox

@@ -398,3 +398,47 @@ func TestStaffReplyAndInbox(t *testing.T) {
 		t.Fatal("new message not in the inbox")
 	}
 }
+
+func TestOrderNotes(t *testing.T) {
+	env := apptest.Start(t)
+	shop := env.NewShop(t, "notes")
+	o := shop.Place(t, "tg:notes", 1)
+	env.CreateUser(t, "note-support", staff.RoleSupport, "correct horse battery")
+	env.CreateUser(t, "note-accountant", staff.RoleAccountant, "correct horse battery")
+	c := env.NewClient(t)
+	c.Login("note-support", "correct horse battery")
+	page := "/admin/orders/" + o.ID.String()
+	c.Get(page)
+	for _, bad := range []string{"", "   ", strings.Repeat("n", 4001)} {
+		resp, body := c.Post(page+"/notes", url.Values{"note": {bad}})
+		if resp.StatusCode != 422 || !strings.Contains(body, "Write a note of at most 4000 characters.") {
+			t.Fatalf("note %.10q: %d", bad, resp.StatusCode)
+		}
+	}
+	if notes, _ := env.App.Orders.Notes(t.Context(), o.ID); len(notes) != 0 {
+		t.Fatalf("bad notes stored: %v", notes)
+	}
+	if resp, _ := c.Post(page+"/notes", url.Values{"note": {"Customer called: <b>leave at the door</b>"}}); resp.StatusCode != 303 {
+		t.Fatalf("note: %d", resp.StatusCode)
+	}
+	_, body := c.Get(page)
+	if !strings.Contains(body, "Internal note") || !strings.Contains(body, "&lt;b&gt;leave at the door&lt;/b&gt;") {
+		t.Fatal("note not on the timeline (as text)")
+	}
+	entries, err := env.App.Audit.ListAudit(t.Context(), ports.AuditFilter{ObjectID: o.ID.String(), Action: "order.note"})
+	if err != nil || len(entries) != 1 || entries[0].Actor != "note-support" {
+		t.Fatalf("audit %v %v", entries, err)
+	}
+	// Notes are not messages: the client app never sees them.
+	msgs, _ := env.App.Orders.Messages(t.Context(), o.ID)
+	if len(msgs) != 0 {
+		t.Fatalf("a note became a message: %v", msgs)
+	}
+	// The accountant reads orders but may not write notes.
+	a := env.NewClient(t)
+	a.Login("note-accountant", "correct horse battery")
+	a.Get(page)
+	if resp, _ := a.Post(page+"/notes", url.Values{"note": {"hi"}}); resp.StatusCode != 403 {
+		t.Fatalf("accountant note: %d", resp.StatusCode)
+	}
+}
