@@ -78,8 +78,11 @@ func New(d Deps) (*Server, error) {
 		app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{})))
 	}
 	app.Use(func(c *fiber.Ctx) error {
-		if strings.HasPrefix(c.Path(), "/admin/jobs") {
+		switch path := c.Path(); {
+		case strings.HasPrefix(path, "/admin/jobs"):
 			return relaxedHeaders(c) // the Asynq UI ships inline scripts
+		case strings.TrimSuffix(path, "/") == api.DocsPath:
+			return docsHeaders(c) // Redoc injects styles and runs its search in a blob: worker
 		}
 		return securityHeaders(c)
 	})
@@ -113,6 +116,16 @@ func relaxedHeaders(c *fiber.Ctx) error {
 	c.Set("Referrer-Policy", "same-origin")
 	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "+
 		"img-src 'self' data:; font-src 'self' data:; frame-ancestors 'none'")
+	return c.Next()
+}
+
+// docsHeaders are securityHeaders with the API reference's policy.
+func docsHeaders(c *fiber.Ctx) error {
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("Content-Security-Policy", api.DocsContentSecurityPolicy)
+	c.Set("Cross-Origin-Opener-Policy", "same-origin")
 	return c.Next()
 }
 

@@ -578,4 +578,6 @@ func (s *Service) AddNote(ctx context.Context, o *Order, body string) (*Note, er
 }
 
 // Notes lists an order's internal notes, oldest first.
-func (s *Service) Notes(ctx context.Context, orderID uuid.UUID) ([]Note, error) { return s.store.Notes(ctx, orderID) }
+func (s *Service) Notes(ctx context.Context, orderID uuid.UUID) ([]Note, error) {
+	return s.store.Notes(ctx, orderID)
+}
