@@ -64,19 +64,28 @@ func (s *ClientStore) CreateApp(ctx context.Context, app *clients.App, key *clie
 // notes the key's use when the last note is more than a minute old (so a busy key
 // does not write on every request).
 func (s *ClientStore) AppByKeyHash(ctx context.Context, hash []byte) (*clients.App, error) {
-	var app clients.App
-	err := s.db.GetContext(ctx, &app, `WITH k AS (
-			SELECT k.id, a.id AS app_id, a.name, a.disabled, a.created_at FROM clients.api_keys k
-			JOIN clients.apps a ON a.id = k.app_id WHERE k.hash = $1 AND k.revoked_at IS NULL AND NOT a.disabled
-		), used AS (
-			UPDATE clients.api_keys SET last_used_at = now() WHERE id = (SELECT id FROM k)
-			AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-		)
-		SELECT app_id AS id, name, disabled, created_at FROM k`, hash)
+	var row struct {
+		clients.App
+		KeyID    uuid.UUID  `db:"key_id"`
+		LastUsed *time.Time `db:"last_used_at"`
+		Stale    bool       `db:"stale"`
+	}
+	// A plain read on every request; the last-used time is written at most once a
+	// minute per key, by a separate statement.
+	err := s.db.GetContext(ctx, &row, `SELECT a.id, a.name, a.disabled, a.created_at, k.id AS key_id, k.last_used_at,
+		(k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute') AS stale
+		FROM clients.api_keys k JOIN clients.apps a ON a.id = k.app_id
+		WHERE k.hash = $1 AND k.revoked_at IS NULL AND NOT a.disabled`, hash)
 	if err != nil {
 		return nil, notFound(err, "No such key.")
 	}
-	return &app, nil
+	if row.Stale {
+		if _, err := s.db.ExecContext(ctx, `UPDATE clients.api_keys SET last_used_at = now() WHERE id = $1
+			AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, row.KeyID); err != nil {
+			return nil, fmt.Errorf("key last used: %w", err)
+		}
+	}
+	return &row.App, nil
 }
 
 // ListApps lists apps by name.
