@@ -9,8 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"orderdesk/adapters/asynq/redistest"
-	"orderdesk/adapters/postgres/pgtest"
 	"orderdesk/modules/clients"
 	"orderdesk/ports"
 
@@ -40,22 +38,12 @@ func benchCatalog(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dbURL, drop, err := pgtest.Create(ctx)
+	env, err := newBenchEnv(ctx)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	redisURL, release, err := redistest.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-
-	db, err := postgres.Open(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer env.close()
+	dbURL, redisURL, db := env.dbURL, env.redisURL, env.db
 	if err := seedBenchCatalog(ctx, db, *products); err != nil {
 		return err
 	}

@@ -8,10 +8,14 @@ package main
 
 import (
 	"context"
+
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"orderdesk/adapters/asynq/redistest"
+	"orderdesk/adapters/postgres"
+	"orderdesk/adapters/postgres/pgtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -230,4 +234,30 @@ func httpGetter(conns int, url string, header http.Header) func() error {
 		}
 		return nil
 	}
+}
+
+// benchEnv is a throwaway database and Redis index for one benchmark.
+type benchEnv struct {
+	dbURL, redisURL string
+	db              *postgres.DB
+	close           func()
+}
+
+func newBenchEnv(ctx context.Context) (*benchEnv, error) {
+	dbURL, drop, err := pgtest.Create(ctx)
+	if err != nil {
+		return nil, err
+	}
+	redisURL, release, err := redistest.Acquire(ctx)
+	if err != nil {
+		drop()
+		return nil, err
+	}
+	db, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		release()
+		drop()
+		return nil, err
+	}
+	return &benchEnv{dbURL: dbURL, redisURL: redisURL, db: db, close: func() { db.Close(); release(); drop() }}, nil
 }

@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"orderdesk/adapters/asynq/redistest"
 	"orderdesk/adapters/postgres"
 	"orderdesk/adapters/postgres/pgtest"
 	"orderdesk/modules/clients"
@@ -34,21 +33,12 @@ func benchOrders(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dbURL, drop, err := pgtest.Create(ctx)
+	env, err := newBenchEnv(ctx)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	redisURL, release, err := redistest.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	db, err := postgres.Open(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer env.close()
+	dbURL, redisURL, db := env.dbURL, env.redisURL, env.db
 
 	// 200 products: 180 with plenty of stock, 20 scarce ones that sell out during the
 	// run, so that the oversell check has something to check.

@@ -410,6 +410,12 @@ func (s *Service) ClientOrders(ctx context.Context, f ClientFilter) ([]Order, *C
 	want := f.Limit
 	f.Limit++
 	os, err := s.store.ListClientOrders(ctx, f)
+	return onePage(os, err, want)
+}
+
+// onePage cuts a store's answer for want+1 orders down to want and makes the cursor of
+// the next page when there is one.
+func onePage(os []Order, err error, want int) ([]Order, *Cursor, error) {
 	if err != nil {
 		return nil, nil, err
 	}

@@ -81,15 +81,7 @@ func (s *Service) StaffOrders(ctx context.Context, f StaffFilter) ([]Order, *Cur
 	want := f.Limit
 	f.Limit++
 	os, err := s.store.ListStaffOrders(ctx, f)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(os) <= want {
-		return os, nil, nil
-	}
-	os = os[:want]
-	last := os[want-1]
-	return os, &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}, nil
+	return onePage(os, err, want)
 }
 
 // CountByStatus counts the orders matching f (whatever its Status) per status.

@@ -54,10 +54,7 @@ func TestCatalogEditing(t *testing.T) {
 	desc := "Line one 😀\nשלום עולם\n<script>window.pwned=1</script> 𝔘𝔫𝔦𝔠𝔬𝔡𝔢"
 
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(u+"/admin/login"),
-		chromedp.SendKeys(chromedp.ID("username"), "cat-manager"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Click(chromedp.ID("login")),
+		logIn(u, "cat-manager", "correct horse battery"),
 		chromedp.WaitVisible(chromedp.ID("menu")),
 		chromedp.Navigate(u+"/admin/catalog/categories"),
 		chromedp.Click(chromedp.ID("new-category")),

@@ -23,10 +23,7 @@ func TestClientAppKeyShownOnceThenRevoked(t *testing.T) {
 	u := env.URL
 
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(u+"/admin/login"),
-		chromedp.SendKeys(chromedp.ID("username"), "apps-admin"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Click(chromedp.ID("login")),
+		logIn(u, "apps-admin", "correct horse battery"),
 		chromedp.WaitVisible(chromedp.ID("menu")),
 		chromedp.Navigate(u+"/admin/clients"),
 		chromedp.Click(chromedp.ID("new-client")),

@@ -4,7 +4,20 @@ package e2e
 import (
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"orderdesk/app/apptest"
 )
 
 func TestMain(m *testing.M) { apptest.Main(m) }
+
+// logIn fills and sends the admin's login form at base URL u.
+func logIn(u, user, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(u+"/admin/login"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), user),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("login")),
+	)
+}

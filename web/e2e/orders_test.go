@@ -26,10 +26,7 @@ func TestStaffAnswerHelpMessage(t *testing.T) {
 	u := env.URL
 
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(u+"/admin/login"),
-		chromedp.SendKeys(chromedp.ID("username"), "sam"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-		chromedp.Click(chromedp.ID("login")),
+		logIn(u, "sam", "correct horse battery"),
 		chromedp.WaitVisible(chromedp.ID("menu")),
 		chromedp.Click(chromedp.CSS(`#menu a[href="/admin/orders"]`)),
 		chromedp.WaitVisible(chromedp.ID("orders-filters")),

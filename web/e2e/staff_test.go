@@ -18,18 +18,9 @@ func TestFirstLoginAndRoles(t *testing.T) {
 	ctx := apptest.Browser(t, 60*time.Second)
 	u := env.URL
 
-	login := func(user, pass string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(
-			chromedp.Navigate(u+"/admin/login"),
-			chromedp.WaitVisible(chromedp.ID("username")),
-			chromedp.SendKeys(chromedp.ID("username"), user),
-			chromedp.SendKeys(chromedp.ID("password"), pass),
-			chromedp.Click(chromedp.ID("login")),
-		)
-	}
 
 	// The default admin is sent to the password page and cannot go anywhere else.
-	if err := chromedp.Do(ctx, login("admin", "admin"), chromedp.WaitVisible(chromedp.ID("change-password"))); err != nil {
+	if err := chromedp.Do(ctx, logIn(u, "admin", "admin"), chromedp.WaitVisible(chromedp.ID("change-password"))); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(u+"/admin/users"), chromedp.WaitVisible(chromedp.ID("change-password"))); err != nil {
@@ -93,7 +84,7 @@ func TestFirstLoginAndRoles(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("login"))); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, login("pat", "packing is fun"), chromedp.WaitVisible(chromedp.ID("menu"))); err != nil {
+	if err := chromedp.Do(ctx, logIn(u, "pat", "packing is fun"), chromedp.WaitVisible(chromedp.ID("menu"))); err != nil {
 		t.Fatal(err)
 	}
 	menu, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("menu")))
