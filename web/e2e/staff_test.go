@@ -18,7 +18,6 @@ func TestFirstLoginAndRoles(t *testing.T) {
 	ctx := apptest.Browser(t, 60*time.Second)
 	u := env.URL
 
-
 	// The default admin is sent to the password page and cannot go anywhere else.
 	if err := chromedp.Do(ctx, logIn(u, "admin", "admin"), chromedp.WaitVisible(chromedp.ID("change-password"))); err != nil {
 		t.Fatal(err)
