@@ -140,6 +140,15 @@ func (s *OrderStore) CreateOrder(ctx context.Context, o *ordering.Order, h order
 	})
 }
 
+// OrderHead returns an order without its lines and history.
+func (s *OrderStore) OrderHead(ctx context.Context, id uuid.UUID) (*ordering.Order, error) {
+	var o ordering.Order
+	if err := sqlx.GetContext(ctx, s.db.q(ctx), &o, `SELECT `+orderColumns+` FROM ordering.orders WHERE id = $1`, id); err != nil {
+		return nil, notFound(err, "No such order.")
+	}
+	return &o, nil
+}
+
 // Order returns an order with its lines and history.
 func (s *OrderStore) Order(ctx context.Context, id uuid.UUID) (*ordering.Order, error) {
 	q := s.db.q(ctx)

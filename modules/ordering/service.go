@@ -113,6 +113,8 @@ type Store interface {
 	CreateOrder(ctx context.Context, o *Order, h HistoryEntry) error
 	// Order returns an order with its lines and history.
 	Order(ctx context.Context, id uuid.UUID) (*Order, error)
+	// OrderHead returns an order without its lines and history.
+	OrderHead(ctx context.Context, id uuid.UUID) (*Order, error)
 	ListClientOrders(ctx context.Context, f ClientFilter) ([]Order, error)
 	// UpdateOrder locks the order, lets fn change it and say what to record with the
 	// change, and saves all of it in one transaction.
@@ -563,7 +565,7 @@ func (s *Service) CleanUp(ctx context.Context) error {
 // PaymentUpdated tells the client app that an order's payment changed (its invoice was
 // made, or its status moved). It joins the payments module's transaction.
 func (s *Service) PaymentUpdated(ctx context.Context, orderID uuid.UUID, status string) error {
-	o, err := s.store.Order(ctx, orderID)
+	o, err := s.store.OrderHead(ctx, orderID)
 	if err != nil {
 		return err
 	}
