@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -177,6 +178,21 @@ func newStaffService(db *postgres.DB) (*staff.Service, error) {
 
 func runProcess(ctx context.Context, cfg *Config, cmd string) error {
 	log := NewLogger(cfg.LogLevel)
+	// ORDERDESK_CPUPROFILE names a file to write a CPU profile of the whole process to
+	// (for `go tool pprof`); the benchmarks use it.
+	if path := os.Getenv("ORDERDESK_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	a, err := Open(ctx, cfg, log, Options{})
 	if err != nil {
 		return err

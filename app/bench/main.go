@@ -77,7 +77,7 @@ func startServer(ctx context.Context, env map[string]string) (*server, error) {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, bin, "serve")
-	cmd.Env = append(os.Environ(), "HTTP_ADDR="+addr, "BASE_URL=http://"+addr, "LOG_LEVEL=warn", "DATA_DIR="+filepath.Join(dir, "data"))
+	cmd.Env = append(os.Environ(), "ORDERDESK_CPUPROFILE="+os.Getenv("BENCH_CPUPROFILE"), "HTTP_ADDR="+addr, "BASE_URL=http://"+addr, "LOG_LEVEL=warn", "DATA_DIR="+filepath.Join(dir, "data"))
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
