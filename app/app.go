@@ -78,6 +78,9 @@ func NewLogger(level string) *slog.Logger {
 
 // Open connects to PostgreSQL and Redis and wires every module.
 func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*App, error) {
+	if err := cfg.RequireRedis(); err != nil {
+		return nil, err
+	}
 	a := &App{Config: cfg, Log: log, Metrics: prometheus.NewRegistry()}
 	ok := false
 	defer func() {

@@ -89,11 +89,12 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	if err := checkURL("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql"); err != nil {
 		return nil, err
 	}
-	if c.RedisURL == "" {
-		return nil, &ConfigError{"REDIS_URL", "is required (e.g. redis://127.0.0.1:6379/0)"}
-	}
-	if err := checkURL("REDIS_URL", c.RedisURL, "redis", "rediss"); err != nil {
-		return nil, err
+	// REDIS_URL is required by the processes that use the queue (serve, worker, run),
+	// not by one-shot commands such as migrate: see RequireRedis.
+	if c.RedisURL != "" {
+		if err := checkURL("REDIS_URL", c.RedisURL, "redis", "rediss"); err != nil {
+			return nil, err
+		}
 	}
 	switch c.PaymentsProvider {
 	case "sandbox":
@@ -139,6 +140,14 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return nil, &ConfigError{"LOG_LEVEL", "must be debug, info, warn or error"}
 	}
 	return c, nil
+}
+
+// RequireRedis reports the missing REDIS_URL that serve, worker and run need.
+func (c *Config) RequireRedis() error {
+	if c.RedisURL == "" {
+		return &ConfigError{"REDIS_URL", "is required (e.g. redis://127.0.0.1:6379/0)"}
+	}
+	return nil
 }
 
 func checkURL(name, raw string, schemes ...string) error {

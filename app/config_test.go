@@ -179,7 +179,6 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"DATABASE_URL not a URL", map[string]string{"DATABASE_URL": "not a url"}, "DATABASE_URL"},
 		{"DATABASE_URL no host", map[string]string{"DATABASE_URL": "postgres://"}, "DATABASE_URL"},
 		{"DATABASE_URL bad escape", map[string]string{"DATABASE_URL": "postgres://u@h/%zz"}, "DATABASE_URL"},
-		{"REDIS_URL missing", map[string]string{"REDIS_URL": ""}, "REDIS_URL"},
 		{"REDIS_URL bad scheme", map[string]string{"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"},
 		{"REDIS_URL host:port only", map[string]string{"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL"},
 		{"btcpay without BTCPAY_URL", withChanges(btcpayEnv, map[string]string{"BTCPAY_URL": ""}), "BTCPAY_URL"},
@@ -345,5 +344,22 @@ func TestLoadDotEnvMalformed(t *testing.T) {
 func TestLoadDotEnvDirectory(t *testing.T) {
 	if err := app.LoadDotEnv(t.TempDir()); err == nil {
 		t.Error("reading a directory gave no error")
+	}
+}
+
+func TestRedisRequiredOnlyByProcessesThatQueue(t *testing.T) {
+	cfg, err := app.LoadConfig(func(k string) string {
+		return map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1:5432/x"}[k]
+	})
+	if err != nil {
+		t.Fatalf("migrate-style config without REDIS_URL: %v", err)
+	}
+	var ce *app.ConfigError
+	if err := cfg.RequireRedis(); !errors.As(err, &ce) || ce.Var != "REDIS_URL" {
+		t.Fatalf("RequireRedis without REDIS_URL: %v", err)
+	}
+	cfg.RedisURL = "redis://127.0.0.1:6379/0"
+	if err := cfg.RequireRedis(); err != nil {
+		t.Fatal(err)
 	}
 }
