@@ -9,9 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"orderdesk/modules/clients"
-	"orderdesk/ports"
-
 	"orderdesk/adapters/postgres"
 )
 
@@ -43,27 +40,22 @@ func benchCatalog(ctx context.Context, args []string) error {
 		return err
 	}
 	defer env.close()
-	dbURL, redisURL, db := env.dbURL, env.redisURL, env.db
+	dbURL, db := env.dbURL, env.db
 	if err := seedBenchCatalog(ctx, db, *products); err != nil {
 		return err
 	}
-	created, err := clients.NewService(postgres.NewClientStore(db), ports.SystemClock).CreateApp(ctx, "bench", "")
-	if err != nil {
-		return err
-	}
-
-	srv, err := startServer(ctx, map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "API_RATE_LIMIT": "0"})
+	srv, apiKey, err := env.serve(ctx)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
 	url := srv.url + "/api/v1/products?limit=50"
-	get := httpGetter(*conns, url, http.Header{"Authorization": {"Bearer " + created.APIKey}})
+	get := httpGetter(*conns, url, http.Header{"Authorization": {"Bearer " + apiKey}})
 	if err := get(); err != nil {
 		return fmt.Errorf("first request: %w", err)
 	}
 	load(*conns, 2*time.Second, get) // warm up
-	header := http.Header{"Authorization": {"Bearer " + created.APIKey}}
+	header := http.Header{"Authorization": {"Bearer " + apiKey}}
 	api, usedWrk, err := wrk(*conns, *duration, url, header)
 	if err != nil {
 		return err

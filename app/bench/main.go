@@ -16,6 +16,8 @@ import (
 	"orderdesk/adapters/asynq/redistest"
 	"orderdesk/adapters/postgres"
 	"orderdesk/adapters/postgres/pgtest"
+	"orderdesk/modules/clients"
+	"orderdesk/ports"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -260,4 +262,15 @@ func newBenchEnv(ctx context.Context) (*benchEnv, error) {
 		return nil, err
 	}
 	return &benchEnv{dbURL: dbURL, redisURL: redisURL, db: db, close: func() { db.Close(); release(); drop() }}, nil
+}
+
+// serve registers a client app and starts a serve process on the env's database and
+// Redis, with the API rate limit off; it returns the server and the app's API key.
+func (e *benchEnv) serve(ctx context.Context) (*server, string, error) {
+	created, err := clients.NewService(postgres.NewClientStore(e.db), ports.SystemClock).CreateApp(ctx, "bench", "")
+	if err != nil {
+		return nil, "", err
+	}
+	srv, err := startServer(ctx, map[string]string{"DATABASE_URL": e.dbURL, "REDIS_URL": e.redisURL, "API_RATE_LIMIT": "0"})
+	return srv, created.APIKey, err
 }

@@ -19,7 +19,6 @@ import (
 
 	"orderdesk/adapters/postgres"
 	"orderdesk/adapters/postgres/pgtest"
-	"orderdesk/modules/clients"
 	"orderdesk/modules/ordering"
 	"orderdesk/ports"
 )
@@ -38,7 +37,7 @@ func benchOrders(ctx context.Context, args []string) error {
 		return err
 	}
 	defer env.close()
-	dbURL, redisURL, db := env.dbURL, env.redisURL, env.db
+	dbURL, db := env.dbURL, env.db
 
 	// 200 products: 180 with plenty of stock, 20 scarce ones that sell out during the
 	// run, so that the oversell check has something to check.
@@ -58,11 +57,7 @@ func benchOrders(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, err := clients.NewService(postgres.NewClientStore(db), ports.SystemClock).CreateApp(ctx, "bench", "")
-	if err != nil {
-		return err
-	}
-	srv, err := startServer(ctx, map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "API_RATE_LIMIT": "0"})
+	srv, apiKey, err := env.serve(ctx)
 	if err != nil {
 		return err
 	}
@@ -86,7 +81,7 @@ func benchOrders(ctx context.Context, args []string) error {
 			"shippingAddress": map[string]any{"name": "Bench Customer", "line1": "1 High Street", "city": "York",
 				"postcode": "YO1 7HH", "countryCode": "GB"}})
 		req, _ := http.NewRequest("POST", srv.url+"/api/v1/orders", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+created.APIKey)
+		req.Header.Set("Authorization", "Bearer "+apiKey)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Identity-Reference", "bench:"+strconv.FormatInt(n%500, 10))
 		req.Header.Set("Idempotency-Key", "bench-"+strconv.FormatInt(n, 10))
