@@ -222,13 +222,14 @@ func addDelivery(ctx context.Context, tx *sqlx.Tx, d *clients.Delivery) error {
 func (s *ClientStore) AddEvent(ctx context.Context, ev *clients.Event, newDelivery func(*clients.Webhook) *clients.Delivery) ([]clients.Delivery, error) {
 	var out []clients.Delivery
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		// One round trip: the event is inserted only for an existing app, whose
+		// disabled flag comes back with it.
 		var disabled bool
-		if err := tx.GetContext(ctx, &disabled, `SELECT disabled FROM clients.apps WHERE id = $1`, ev.AppID); err != nil {
+		if err := tx.GetContext(ctx, &disabled, `WITH a AS (SELECT disabled FROM clients.apps WHERE id = $2),
+			ins AS (INSERT INTO clients.events (id, app_id, type, subject, created_at, body)
+				SELECT $1, $2, $3, $4, $5, $6 FROM a)
+			SELECT disabled FROM a`, ev.ID, ev.AppID, ev.Type, ev.Subject, ev.CreatedAt, ev.Body); err != nil {
 			return notFound(err, "No such client app.")
-		}
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO clients.events (id, app_id, type, subject, created_at, body)
-			VALUES (:id, :app_id, :type, :subject, :created_at, :body)`, ev); err != nil {
-			return fmt.Errorf("insert event: %w", err)
 		}
 		if disabled {
 			return nil

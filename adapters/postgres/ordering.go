@@ -121,10 +121,24 @@ const insertHistory = `INSERT INTO ordering.history (order_id, status, at, actor
 // CreateOrder inserts an order with its lines and first history entry.
 func (s *OrderStore) CreateOrder(ctx context.Context, o *ordering.Order, h ordering.HistoryEntry) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.orders (`+orderColumns+`) VALUES (:id, :number, :app_id,
+		// The number is drawn in the insert itself (same form as ordering.FormatNumber),
+		// saving a round trip.
+		rows, err := sqlx.NamedQueryContext(ctx, tx, `INSERT INTO ordering.orders (`+orderColumns+`) VALUES (:id,
+			coalesce(nullif(:number, ''), 'OD-' || nextval('ordering.order_number_seq')), :app_id,
 			:identity_ref, :status, :shipping_method_id, :shipping_name, :shipping_service_code, :package_format, :express,
 			:subtotal_minor, :shipping_minor, :total_minor, :currency, :weight_grams, :address_sealed, :note, :cancel_reason,
-			:refund_due, :created_at, :updated_at)`, o); err != nil {
+			:refund_due, :created_at, :updated_at) RETURNING number`, o)
+		if err != nil {
+			return fmt.Errorf("insert order: %w", err)
+		}
+		for rows.Next() {
+			if err := rows.Scan(&o.Number); err != nil {
+				rows.Close()
+				return fmt.Errorf("insert order: %w", err)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return fmt.Errorf("insert order: %w", err)
 		}
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.order_lines (order_id, line_no, product_id, name, sku,

@@ -110,6 +110,8 @@ type Store interface {
 	ClaimIdempotencyKey(ctx context.Context, appID uuid.UUID, key string, hash []byte, orderID uuid.UUID) (prevOrder uuid.UUID, prevHash []byte, claimed bool, err error)
 	DeleteIdempotencyKeysBefore(ctx context.Context, before time.Time) (int64, error)
 	NextOrderNumber(ctx context.Context) (int64, error)
+	// CreateOrder inserts an order with its lines and first history entry; an order
+	// without a number is given the next one (FormatNumber of the sequence).
 	CreateOrder(ctx context.Context, o *Order, h HistoryEntry) error
 	// Order returns an order with its lines and history.
 	Order(ctx context.Context, id uuid.UUID) (*Order, error)
@@ -355,11 +357,6 @@ func (s *Service) PlaceOrder(ctx context.Context, cl Client, idemKey string, bod
 		if o.TotalMinor <= 0 {
 			return ports.Invalid(ports.Field("items", "The order's total must be more than zero."))
 		}
-		n, err := s.store.NextOrderNumber(ctx)
-		if err != nil {
-			return err
-		}
-		o.Number = FormatNumber(n)
 		plain, _ := json.Marshal(in.ShippingAddress)
 		if o.AddressSealed, err = s.sealer.Seal(plain); err != nil {
 			return fmt.Errorf("seal address: %w", err)
