@@ -177,13 +177,43 @@ func (s *OrderStore) Order(ctx context.Context, id uuid.UUID) (*ordering.Order, 
 }
 
 func (s *OrderStore) details(ctx context.Context, q sqlx.QueryerContext, o *ordering.Order) error {
-	if err := sqlx.SelectContext(ctx, q, &o.Lines, `SELECT order_id, line_no, product_id, name, sku, unit_price_minor, quantity,
-		weight_unit, weight_milli, unit_weight_grams, line_total_minor FROM ordering.order_lines WHERE order_id = $1 ORDER BY line_no`, o.ID); err != nil {
+	os := []ordering.Order{*o}
+	if err := s.detailsOf(ctx, q, os); err != nil {
+		return err
+	}
+	o.Lines, o.History = os[0].Lines, os[0].History
+	return nil
+}
+
+// detailsOf loads the lines and history of several orders in two queries.
+func (s *OrderStore) detailsOf(ctx context.Context, q sqlx.QueryerContext, os []ordering.Order) error {
+	if len(os) == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, len(os))
+	at := make(map[uuid.UUID]int, len(os))
+	for i := range os {
+		ids[i], at[os[i].ID] = os[i].ID, i
+		os[i].Lines, os[i].History = nil, nil
+	}
+	var lines []ordering.Line
+	if err := sqlx.SelectContext(ctx, q, &lines, `SELECT order_id, line_no, product_id, name, sku, unit_price_minor, quantity,
+		weight_unit, weight_milli, unit_weight_grams, line_total_minor FROM ordering.order_lines
+		WHERE order_id = ANY($1) ORDER BY order_id, line_no`, ids); err != nil {
 		return fmt.Errorf("lines: %w", err)
 	}
-	if err := sqlx.SelectContext(ctx, q, &o.History, `SELECT id, order_id, status, at, actor_kind, actor, note
-		FROM ordering.history WHERE order_id = $1 ORDER BY id`, o.ID); err != nil {
+	for _, l := range lines {
+		o := &os[at[l.OrderID]]
+		o.Lines = append(o.Lines, l)
+	}
+	var history []ordering.HistoryEntry
+	if err := sqlx.SelectContext(ctx, q, &history, `SELECT id, order_id, status, at, actor_kind, actor, note
+		FROM ordering.history WHERE order_id = ANY($1) ORDER BY order_id, id`, ids); err != nil {
 		return fmt.Errorf("history: %w", err)
+	}
+	for _, h := range history {
+		o := &os[at[h.OrderID]]
+		o.History = append(o.History, h)
 	}
 	return nil
 }
@@ -203,12 +233,7 @@ func (s *OrderStore) ListClientOrders(ctx context.Context, f ordering.ClientFilt
 		ORDER BY created_at DESC, id DESC LIMIT $4`, args...); err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
-	for i := range out {
-		if err := s.details(ctx, s.db, &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, s.detailsOf(ctx, s.db, out)
 }
 
 // UpdateOrder locks an order and saves fn's change, history entry and audit entry.

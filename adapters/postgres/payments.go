@@ -43,6 +43,20 @@ func (s *PaymentStore) Invoice(ctx context.Context, orderID uuid.UUID) (*payment
 	return &inv, nil
 }
 
+// Invoices returns the invoices of several orders.
+func (s *PaymentStore) Invoices(ctx context.Context, orderIDs []uuid.UUID) (map[uuid.UUID]*payments.Invoice, error) {
+	var list []payments.Invoice
+	if err := sqlx.SelectContext(ctx, s.db.q(ctx), &list, `SELECT `+invoiceColumns+` FROM payments.invoices
+		WHERE order_id = ANY($1)`, orderIDs); err != nil {
+		return nil, fmt.Errorf("invoices: %w", err)
+	}
+	out := make(map[uuid.UUID]*payments.Invoice, len(list))
+	for i := range list {
+		out[list[i].OrderID] = &list[i]
+	}
+	return out, nil
+}
+
 // WithInvoiceLocked locks the invoice row while fn runs and saves fn's changes.
 func (s *PaymentStore) WithInvoiceLocked(ctx context.Context, orderID uuid.UUID, fn func(*payments.Invoice) error) (*payments.Invoice, error) {
 	var inv payments.Invoice

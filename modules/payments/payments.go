@@ -79,6 +79,8 @@ type Store interface {
 	// Open inserts the pending invoice of an order and records job in the outbox.
 	Open(ctx context.Context, inv *Invoice, job ports.Job) error
 	Invoice(ctx context.Context, orderID uuid.UUID) (*Invoice, error)
+	// Invoices returns the invoices of several orders, by order id.
+	Invoices(ctx context.Context, orderIDs []uuid.UUID) (map[uuid.UUID]*Invoice, error)
 	// WithInvoiceLocked locks an order's invoice while fn talks to the gateway and
 	// saves what fn changed.
 	WithInvoiceLocked(ctx context.Context, orderID uuid.UUID, fn func(inv *Invoice) error) (*Invoice, error)
@@ -174,6 +176,14 @@ func (s *Service) CreateInvoiceJob(ctx context.Context, payload []byte) error {
 		return nil
 	}
 	return err
+}
+
+// ForOrders returns the invoices of several orders (a page of a list) at once.
+func (s *Service) ForOrders(ctx context.Context, orderIDs []uuid.UUID) (map[uuid.UUID]*Invoice, error) {
+	if len(orderIDs) == 0 {
+		return map[uuid.UUID]*Invoice{}, nil
+	}
+	return s.store.Invoices(ctx, orderIDs)
 }
 
 // ForOrder returns an order's invoice.

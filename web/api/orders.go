@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"orderdesk/modules/catalog"
 	"orderdesk/modules/clients"
 	"orderdesk/modules/ordering"
 	"orderdesk/modules/payments"
@@ -262,7 +263,12 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func btc(sats int64) Money { return Money{Amount: ports.FormatMinor(sats, "BTC"), Currency: "BTC"} }
 
-func (h *Handler) orderJSON(ctx context.Context, o *ordering.Order) (*OrderJSON, error) {
+// orderJSON renders an order with its invoice (inv may be nil only if the order has
+// none, which placement never leaves).
+func (h *Handler) orderJSON(o *ordering.Order, inv *payments.Invoice) (*OrderJSON, error) {
+	if inv == nil {
+		return nil, fmt.Errorf("order %s has no invoice", o.Number)
+	}
 	addr, err := h.d.Orders.Address(o)
 	if err != nil {
 		return nil, err
@@ -279,17 +285,13 @@ func (h *Handler) orderJSON(ctx context.Context, o *ordering.Order) (*OrderJSON,
 		lj := LineJSON{ProductID: l.ProductID.String(), Name: l.Name, SKU: l.SKU, Quantity: l.Quantity,
 			UnitPrice: gbp(l.UnitPriceMinor), Total: gbp(l.LineTotalMinor), WeightUnit: l.WeightUnit}
 		if l.WeightMilli != nil {
-			w := formatMilli(*l.WeightMilli)
+			w := catalog.FormatMilli(*l.WeightMilli)
 			lj.Weight = &w
 		}
 		out.Items = append(out.Items, lj)
 	}
 	for _, e := range o.History {
 		out.History = append(out.History, HistoryJSON{Status: string(e.Status), At: rfc3339(e.At)})
-	}
-	inv, err := h.d.Payments.ForOrder(ctx, o.ID)
-	if err != nil {
-		return nil, err
 	}
 	out.Payment = PaymentJSON{Status: string(inv.Status), Amount: gbp(inv.AmountMinor), Methods: []PaymentMethodJSON{}}
 	if inv.ExpiresAt != nil {
@@ -306,16 +308,12 @@ func (h *Handler) orderJSON(ctx context.Context, o *ordering.Order) (*OrderJSON,
 	return out, nil
 }
 
-func formatMilli(v int64) string {
-	s := strconv.FormatInt(v/1000, 10)
-	if fr := v % 1000; fr != 0 {
-		s += "." + strings.TrimRight(strconv.FormatInt(1000+fr, 10)[1:], "0")
-	}
-	return s
-}
-
 func (h *Handler) sendOrder(c *fiber.Ctx, status int, o *ordering.Order) error {
-	oj, err := h.orderJSON(c.UserContext(), o)
+	inv, err := h.d.Payments.ForOrder(c.UserContext(), o.ID)
+	if err != nil {
+		return err
+	}
+	oj, err := h.orderJSON(o, inv)
 	if err != nil {
 		return err
 	}
@@ -390,9 +388,17 @@ func (h *Handler) listOrders(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]uuid.UUID, len(os))
+	for i := range os {
+		ids[i] = os[i].ID
+	}
+	invoices, err := h.d.Payments.ForOrders(c.UserContext(), ids)
+	if err != nil {
+		return err
+	}
 	out := page[*OrderJSON]{Data: make([]*OrderJSON, 0, len(os))}
 	for i := range os {
-		oj, err := h.orderJSON(c.UserContext(), &os[i])
+		oj, err := h.orderJSON(&os[i], invoices[os[i].ID])
 		if err != nil {
 			return err
 		}

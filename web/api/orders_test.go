@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -1284,4 +1285,27 @@ func clipS(b []byte) string {
 		return string(b[:300]) + "…"
 	}
 	return string(b)
+}
+
+// TestListedOrdersMatchSingleReads checks that a page of orders, whose lines, history
+// and invoices are loaded for the whole page at once, gives each order exactly what
+// reading it alone gives.
+func TestListedOrdersMatchSingleReads(t *testing.T) {
+	env := apptest.Start(t)
+	s := newShop(t, env)
+	c := env.API(t, env.NewAPIKey(t, "page-"+s.tag))
+	ident := "page-" + s.tag
+	a := placeOK(t, c, ident, s.body(it(s.tea, 1)))
+	placeOK(t, c, ident, s.body(it(s.cup, 3), it(s.free, 2)))
+	placeOK(t, c, ident, s.body(it(s.free, 5)))
+	cancelOK(t, c, ident, a.ID, nil) // a second history entry for one of them
+	listed := listOrders(t, c, ident, "").Data
+	if len(listed) != 3 {
+		t.Fatalf("%d orders listed", len(listed))
+	}
+	for _, o := range listed {
+		if alone := getOrder(t, c, ident, o.ID); !reflect.DeepEqual(o, alone) {
+			t.Errorf("order %s listed as\n%+v\nread alone as\n%+v", o.Number, o, alone)
+		}
+	}
 }
