@@ -442,3 +442,21 @@ func TestOrderNotes(t *testing.T) {
 		t.Fatalf("accountant note: %d", resp.StatusCode)
 	}
 }
+
+func TestPickQueueListsPaidOrders(t *testing.T) {
+	env := apptest.Start(t)
+	shop := env.NewShop(t, "queue")
+	unpaid := shop.Place(t, "tg:queue", 1)
+	paid := shop.Place(t, "tg:queue", 2)
+	ctx := ports.WithActor(t.Context(), ports.Actor{Kind: ports.ActorSystem, Name: "test"})
+	if _, err := env.App.Orders.Transition(ctx, paid.ID, ordering.StatusProcessing, "paid"); err != nil {
+		t.Fatal(err)
+	}
+	env.CreateUser(t, "queue-packer", staff.RolePacker, "correct horse battery")
+	c := env.NewClient(t)
+	c.Login("queue-packer", "correct horse battery")
+	resp, body := c.Get("/admin/fulfilment")
+	if resp.StatusCode != 200 || !strings.Contains(body, `data-number="`+paid.Number+`"`) || strings.Contains(body, `data-number="`+unpaid.Number+`"`) {
+		t.Fatalf("pick queue %d: want %s and not %s\n%s", resp.StatusCode, paid.Number, unpaid.Number, body)
+	}
+}
