@@ -193,15 +193,9 @@ func (a *App) Ready(ctx context.Context) error {
 
 // dashboardStats gathers the dashboard's figures from every module that has some.
 func (a *App) dashboardStats(ctx context.Context) ([]admin.Stat, error) {
-	users, _, err := a.Staff.Users(ctx, staff.UserFilter{Limit: 100})
+	active, err := a.Staff.CountActiveUsers(ctx)
 	if err != nil {
 		return nil, err
-	}
-	active := 0
-	for _, u := range users {
-		if !u.Disabled {
-			active++
-		}
 	}
 	pending, err := a.Outbox.Pending(ctx)
 	if err != nil {

@@ -80,6 +80,13 @@ func (s *StaffStore) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// CountActiveUsers counts users who are not disabled.
+func (s *StaffStore) CountActiveUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM staff.users WHERE NOT disabled`)
+	return n, err
+}
+
 // lockForChange locks every active admin and then the user, and returns the user and
 // the number of other active admins.
 func lockForChange(ctx context.Context, tx *sqlx.Tx, id uuid.UUID) (*staff.User, int, error) {

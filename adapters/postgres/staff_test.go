@@ -708,3 +708,26 @@ func TestSetDisabledRaceKeepsAnAdmin(t *testing.T) {
 		}
 	}
 }
+
+func TestStaffCountActiveUsers(t *testing.T) {
+	ctx := context.Background()
+	s := postgres.NewStaffStore(testDB)
+	count := func() (all, active int) {
+		all, err := s.CountUsers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		active, err = s.CountActiveUsers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return all, active
+	}
+	all0, active0 := count()
+	createUser(t, s, "count-on", staff.RolePacker)
+	createUser(t, s, "count-off", staff.RolePacker, func(u *staff.User) { u.Disabled = true })
+	all, active := count()
+	if all != all0+2 || active != active0+1 {
+		t.Fatalf("after one active and one disabled user: all %d→%d, active %d→%d", all0, all, active0, active)
+	}
+}

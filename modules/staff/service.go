@@ -43,6 +43,8 @@ type Store interface {
 	UserByUsername(ctx context.Context, username string) (*User, error)
 	ListUsers(ctx context.Context, f UserFilter) ([]User, error)
 	CountUsers(ctx context.Context) (int, error)
+	// CountActiveUsers counts the users who are not disabled.
+	CountActiveUsers(ctx context.Context) (int, error)
 	// UpdateUser locks the user and every active admin, calls fn with the user and the
 	// number of other active admins, and saves the user unless fn fails. The lock makes
 	// the "last active admin" rule hold under concurrent changes.
@@ -415,6 +417,9 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	}
 	return s.store.DeleteSession(ctx, HashToken(token))
 }
+
+// CountActiveUsers counts the staff users who may log in (the dashboard's figure).
+func (s *Service) CountActiveUsers(ctx context.Context) (int, error) { return s.store.CountActiveUsers(ctx) }
 
 // User returns a user by id.
 func (s *Service) User(ctx context.Context, id uuid.UUID) (*User, error) {

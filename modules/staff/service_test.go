@@ -105,6 +105,18 @@ func (s *fakeStore) CountUsers(context.Context) (int, error) {
 	return len(s.users), nil
 }
 
+func (s *fakeStore) CountActiveUsers(context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, u := range s.users {
+		if !u.Disabled {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // lockForChange returns a copy of the user and the number of active admins other
 // than them. The caller holds s.mu, which plays the part of the row locks.
 func (s *fakeStore) lockForChange(id uuid.UUID) (*User, int, error) {
