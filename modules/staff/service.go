@@ -419,7 +419,9 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 }
 
 // CountActiveUsers counts the staff users who may log in (the dashboard's figure).
-func (s *Service) CountActiveUsers(ctx context.Context) (int, error) { return s.store.CountActiveUsers(ctx) }
+func (s *Service) CountActiveUsers(ctx context.Context) (int, error) {
+	return s.store.CountActiveUsers(ctx)
+}
 
 // User returns a user by id.
 func (s *Service) User(ctx context.Context, id uuid.UUID) (*User, error) {
