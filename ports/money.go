@@ -46,9 +46,6 @@ func FormatMinor(minor int64, currency string) string {
 	return s
 }
 
-// String renders m as "12.50 GBP".
-func (m Money) String() string { return FormatMinor(m.Minor, m.Currency) + " " + m.Currency }
-
 // ParseMinor parses a non-negative decimal amount as typed by a person ("12.5",
 // "1,000.00", "£3") into minor units of currency. It refuses negative amounts, more
 // decimals than the currency has, letters, and amounts above max minor units.

@@ -119,9 +119,6 @@ func (p Product) Weight() string {
 	return FormatMilli(*p.WeightMilli)
 }
 
-// Price is the product's price in GBP.
-func (p Product) Price() ports.Money { return ports.Money{Minor: p.PriceMinor, Currency: "GBP"} }
-
 // PrimaryPhoto returns the primary photo, or nil.
 func (p Product) PrimaryPhoto() *Photo {
 	for i := range p.Photos {

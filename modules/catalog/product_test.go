@@ -353,8 +353,8 @@ func TestProductFieldsApply(t *testing.T) {
 	if p.StockOnHand != 4 || p.Reserved != 1 || p.TimesOrdered != 3 {
 		t.Fatalf("Apply changed stock or order counts: %+v", p)
 	}
-	if p.Weight() != "350.5" || p.Price().Minor != 800 || p.Price().Currency != "GBP" {
-		t.Fatalf("Weight %q Price %v", p.Weight(), p.Price())
+	if p.Weight() != "350.5" || p.PriceMinor != 800 {
+		t.Fatalf("Weight %q PriceMinor %d", p.Weight(), p.PriceMinor)
 	}
 }
 

@@ -111,14 +111,3 @@ func (p *Policy) Allowed(role Role, obj, act string) bool {
 	ok, err := p.e.Enforce(string(role), obj, act)
 	return err == nil && ok
 }
-
-// Readable lists the objects role may read, in menu order.
-func (p *Policy) Readable(role Role) []string {
-	var out []string
-	for _, o := range Objects {
-		if p.Allowed(role, o, ActRead) {
-			out = append(out, o)
-		}
-	}
-	return out
-}

@@ -111,41 +111,6 @@ func TestPolicyUnknown(t *testing.T) {
 	}
 }
 
-func TestPolicyReadable(t *testing.T) {
-	p := newTestPolicy(t)
-	tests := []struct {
-		role Role
-		want []string
-	}{
-		{RoleAdmin, allObjects},
-		{RoleManager, []string{"dashboard", "orders", "messages", "fulfilment", "catalog", "reviews", "accounting"}},
-		{RolePacker, []string{"fulfilment"}},
-		{RoleAccountant, []string{"dashboard", "orders", "accounting"}},
-		{RoleSupport, []string{"dashboard", "orders", "messages", "reviews"}},
-		{"nobody", nil},
-		{"", nil},
-	}
-	for _, tt := range tests {
-		t.Run(string(tt.role), func(t *testing.T) {
-			if got := p.Readable(tt.role); !slices.Equal(got, tt.want) {
-				t.Errorf("Readable(%q) = %v, want %v", tt.role, got, tt.want)
-			}
-		})
-	}
-	// Readable agrees with the matrix, in menu order.
-	for _, role := range Roles {
-		var want []string
-		for _, obj := range Objects {
-			if wantPolicy[role][obj] != "" {
-				want = append(want, obj)
-			}
-		}
-		if got := p.Readable(role); !slices.Equal(got, want) {
-			t.Errorf("Readable(%s) = %v, matrix says %v", role, got, want)
-		}
-	}
-}
-
 func TestPolicyConcurrent(t *testing.T) {
 	p := newTestPolicy(t)
 	var wg sync.WaitGroup

@@ -102,9 +102,6 @@ func NewService(store Store, policy *Policy, clock ports.Clock, params PasswordP
 	return &Service{store: store, policy: policy, clock: clock, params: params, dummyHash: dummy}, nil
 }
 
-// Policy returns the RBAC policy.
-func (s *Service) Policy() *Policy { return s.policy }
-
 // Principal is an authenticated staff user with their session.
 type Principal struct {
 	User    *User
