@@ -92,7 +92,7 @@ func TestCatalogEditing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The description is shown as text with its line breaks; the script never ran.
-	pwned, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.pwned === 1 || document.querySelectorAll('#preview script').length > 0`))
+	pwned := run(t, ctx, chromedp.Evaluate[bool](`window.pwned === 1 || document.querySelectorAll('#preview script').length > 0`))
 	if pwned {
 		t.Fatal("the description was rendered as HTML")
 	}

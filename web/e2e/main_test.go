@@ -2,6 +2,7 @@
 package e2e
 
 import (
+	"context"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -20,4 +21,15 @@ func logIn(u, user, password string) chromedp.Action[chromedp.Void] {
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.ID("login")),
 	)
+}
+
+// run runs one action and fails the test if the browser could not: a check that looks
+// for the absence of something must not pass because the lookup itself failed.
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -76,7 +76,7 @@ func TestStaffAnswerHelpMessage(t *testing.T) {
 			t.Fatalf("timeline lacks %q:\n%s", want, timeline)
 		}
 	}
-	hidden, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("address")))
+	hidden := run(t, ctx, chromedp.Text(chromedp.ID("address")))
 	if !strings.Contains(hidden, "Hidden") || strings.Contains(hidden, apptest.Address.Postcode) {
 		t.Fatalf("support sees the address: %q", hidden)
 	}
@@ -110,7 +110,7 @@ func TestStaffAnswerHelpMessage(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	if inbox, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("inbox-table"))); strings.Contains(inbox, o.Number) {
+	if inbox := run(t, ctx, chromedp.Text(chromedp.ID("inbox-table"))); strings.Contains(inbox, o.Number) {
 		t.Fatalf("answered conversation still in the inbox:\n%s", inbox)
 	}
 }
