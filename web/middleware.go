@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -107,5 +109,35 @@ func securityHeaders(c *fiber.Ctx) error {
 	c.Set("Referrer-Policy", "same-origin")
 	c.Set("Content-Security-Policy", ContentSecurityPolicy)
 	c.Set("Cross-Origin-Opener-Policy", "same-origin")
+	return c.Next()
+}
+
+// validText refuses a request whose query parameters or form fields are not valid
+// UTF-8 or contain a NUL byte, before any of it reaches a handler: PostgreSQL cannot
+// store or compare such text, and no person types it. The answer names the field.
+func validText(c *fiber.Ctx) error {
+	var bad string
+	check := func(key, value []byte) {
+		if bad == "" && (!utf8.Valid(value) || bytes.IndexByte(value, 0) >= 0 || !utf8.Valid(key)) {
+			bad = strings.ToValidUTF8(string(key), "?")
+		}
+	}
+	c.Context().QueryArgs().VisitAll(check)
+	switch {
+	case bytes.HasPrefix(c.Request().Header.ContentType(), []byte(fiber.MIMEApplicationForm)):
+		c.Context().PostArgs().VisitAll(check)
+	case bytes.HasPrefix(c.Request().Header.ContentType(), []byte(fiber.MIMEMultipartForm)):
+		if mf, err := c.MultipartForm(); err == nil {
+			for k, vs := range mf.Value {
+				for _, v := range vs {
+					check([]byte(k), []byte(v))
+				}
+			}
+		}
+	}
+	if bad != "" {
+		return &ports.Error{Code: ports.EINVALID, Message: bad + " is not valid text (it must be UTF-8 without NUL characters).",
+			Fields: []ports.FieldError{{Field: bad, Message: "Not valid text: it must be UTF-8 without NUL characters."}}}
+	}
 	return c.Next()
 }

@@ -87,6 +87,8 @@ func New(d Deps) (*Server, error) {
 		return securityHeaders(c)
 	})
 
+	app.Use(validText)
+
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", func(c *fiber.Ctx) error {
 		if d.Ready != nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -122,4 +123,32 @@ func grep(body, prefix string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestInvalidTextRefused sends query and form values that are not UTF-8 or hold NUL:
+// each is a clear 422 naming the field, never a 500 from the database.
+func TestInvalidTextRefused(t *testing.T) {
+	env := apptest.Start(t)
+	api := env.API(t, env.NewAPIKey(t, "text"))
+	for _, q := range []string{"q=%FF%FE", "q=tea%00", "category=%C3"} {
+		resp, body := api.Get("/api/v1/products?" + q)
+		field, _, _ := strings.Cut(q, "=")
+		if resp.StatusCode != 422 || !strings.Contains(string(body), `"field":"`+field+`"`) {
+			t.Errorf("GET /api/v1/products?%s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+	c := env.NewClient(t)
+	c.Get("/admin/login")
+	resp, body := c.Post("/admin/login", url.Values{"username": {"adm\xffin"}, "password": {"x"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "username is not valid text") {
+		t.Errorf("login with invalid UTF-8: %d\n%.500s", resp.StatusCode, body)
+	}
+	resp, _ = c.Post("/admin/login", url.Values{"username": {"admin\x00"}, "password": {"x"}})
+	if resp.StatusCode != 422 {
+		t.Errorf("login with NUL: %d", resp.StatusCode)
+	}
+	// Valid Unicode passes untouched.
+	if resp, body := api.Get("/api/v1/products?q=th%C3%A9+%F0%9F%8D%B5"); resp.StatusCode != 200 {
+		t.Errorf("valid UTF-8 query: %d %s", resp.StatusCode, body)
+	}
 }

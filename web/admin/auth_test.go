@@ -190,3 +190,19 @@ func TestErrorPages(t *testing.T) {
 		t.Fatalf("CSP on error page: %q", h)
 	}
 }
+
+// TestLongFiltersAreClippedWhole sends filters longer than their limit made of
+// two-byte characters: clipping must not cut one in half (PostgreSQL would refuse it).
+func TestLongFiltersAreClippedWhole(t *testing.T) {
+	env := apptest.Start(t)
+	env.CreateUser(t, "clip-admin", staff.RoleAdmin, "correct horse battery")
+	c := env.NewClient(t)
+	c.Login("clip-admin", "correct horse battery")
+	// One ASCII letter first, so that every limit (64, 200 bytes) falls inside an "é".
+	long := url.QueryEscape("x" + strings.Repeat("é", 150))
+	for _, p := range []string{"/admin/audit?actor=" + long, "/admin/catalog/products?q=" + long} {
+		if resp, body := c.Get(p); resp.StatusCode != 200 {
+			t.Errorf("%s: %d\n%.300s", p, resp.StatusCode, body)
+		}
+	}
+}

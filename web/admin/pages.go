@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -98,9 +99,15 @@ func (h *Handler) audit(c *fiber.Ctx) error {
 	return h.page(c, status, "audit", "Audit log", d, fm)
 }
 
+// clip shortens s to at most n bytes without cutting a character in two (half a
+// character is not text PostgreSQL accepts).
 func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
 	}
 	return s
 }
