@@ -88,3 +88,32 @@ func fakeAddress(id string) string {
 	}
 	return b.String()
 }
+
+// MarkInvoice sets an invoice's status by hand.
+func (p *Payments) MarkInvoice(_ context.Context, id, status string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	inv, ok := p.byID[id]
+	if !ok {
+		return ports.Errorf(ports.ENOTFOUND, "No such sandbox invoice.")
+	}
+	inv.Status, inv.AdditionalStatus = status, "Marked"
+	return nil
+}
+
+// Refund makes a sandbox refund with a claim link under the base URL.
+func (p *Payments) Refund(_ context.Context, r ports.RefundRequest) (*ports.Refund, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	inv, ok := p.byID[r.InvoiceID]
+	if !ok {
+		return nil, ports.Errorf(ports.ENOTFOUND, "No such sandbox invoice.")
+	}
+	id := "sbxr_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
+	return &ports.Refund{ID: id, ClaimLink: p.baseURL + "/sandbox/refunds/" + id, Amount: inv.Amount}, nil
+}
+
+// ParseWebhook refuses every delivery: the sandbox sends no webhooks.
+func (p *Payments) ParseWebhook(string, []byte) (*ports.PaymentWebhook, error) {
+	return nil, ports.Errorf(ports.EUNAUTHORIZED, "The sandbox gateway sends no webhooks.")
+}
