@@ -4,15 +4,19 @@ import "time"
 
 // The kinds of money events the accounting module posts to its ledger.
 const (
-	// LedgerPaymentSettled: an order's invoice is paid. Subtotal and shipping are
-	// income; ReceivedPence is what arrived in the wallet, valued in GBP
-	// (ReceivedPence − TotalPence beyond the overpayment is a rounding/FX difference).
+	// LedgerPaymentSettled: an order's invoice is paid. SubtotalPence and
+	// ShippingPence are income; ReceivedPence is what arrived in the wallet for the
+	// order, valued in GBP at the invoice's rate, NOT counting an overpayment (which
+	// comes as its own LedgerOverpayment event). ReceivedPence − TotalPence is a
+	// rounding/FX difference (usually a penny or nothing).
 	LedgerPaymentSettled = "payment_settled"
-	// LedgerOverpayment: the customer paid OverpaidPence more than the total; it is
-	// owed back (a liability) until refunded.
+	// LedgerOverpayment: the customer paid AmountPence more than the total (and
+	// AmountSats of bitcoin): it arrived in the wallet and is owed back (a liability)
+	// until refunded.
 	LedgerOverpayment = "overpayment"
 	// LedgerLatePaymentAccepted: staff accepted a late or partial payment as payment
-	// of the order (AmountPence received for TotalPence of sales).
+	// of the order: like LedgerPaymentSettled (ReceivedPence received for
+	// SubtotalPence + ShippingPence of sales), and a shortfall is a difference too.
 	LedgerLatePaymentAccepted = "late_payment_accepted"
 	// LedgerRefund: money went back to the customer (AmountPence).
 	LedgerRefund = "refund"
