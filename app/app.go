@@ -141,11 +141,12 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	var gateway ports.PaymentGateway
 	switch cfg.PaymentsProvider {
 	case "sandbox":
-		gateway = sandbox.NewPayments(cfg.BaseURL, clock)
+		gateway = sandbox.NewPayments(cfg.BaseURL, clock, db.DB)
 	default:
 		return nil, &ConfigError{"PAYMENTS_PROVIDER", "btcpay is not available in this version yet; use sandbox"}
 	}
-	a.Payments = payments.NewService(postgres.NewPaymentStore(db), gateway, clock, db, paymentEvents{a})
+	a.Payments = payments.NewService(payments.Deps{Store: postgres.NewPaymentStore(db), Gateway: gateway, Clock: clock, Tx: db,
+		Listener: paymentEvents{a}, Queue: a.Queue, Log: log})
 	a.Orders = ordering.NewService(postgres.NewOrderStore(db), db, catalogStock{a.Catalog}, a.Payments, a.Clients, ring, clock)
 
 	qc := asynq.NewQueueCollector(a.Redis)
@@ -158,7 +159,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	jobsUI := asynqmon.New(asynqmon.Options{RootPath: "/admin/jobs", RedisConnOpt: a.Redis})
 	a.closers = append(a.closers, jobsUI.Close)
 	a.Web, err = web.New(web.Deps{
-		Log: log, Metrics: a.Metrics, Ready: a.Ready, Catalog: a.Catalog,
+		Log: log, Metrics: a.Metrics, Ready: a.Ready, Catalog: a.Catalog, Payments: a.Payments,
 		Admin: admin.Deps{
 			Staff: a.Staff, Catalog: a.Catalog, Clients: a.Clients, Orders: a.Orders, Payments: a.Payments, Audit: a.Audit, SecureCookies: cfg.SecureCookies, JobsUI: jobsUI, Stats: a.dashboardStats,
 		},
@@ -251,6 +252,11 @@ func (a *App) NewWorker() *asynq.Worker {
 	w.Every(ports.PeriodicJob{Cron: "*/15 * * * *", Type: JobCleanup, Queue: ports.QueueLow})
 	w.Handle(catalog.JobProcessPhoto, a.Catalog.ProcessPhotoJob)
 	w.Handle(payments.JobCreateInvoice, a.Payments.CreateInvoiceJob)
+	w.Handle(payments.JobSync, a.Payments.SyncJob)
+	w.Handle(payments.JobWebhook, a.Payments.WebhookJob)
+	w.Handle(payments.JobVoid, a.Payments.VoidJob)
+	w.Handle(payments.JobReconcile, a.Payments.ReconcileJob)
+	w.Every(ports.PeriodicJob{Cron: "* * * * *", Type: payments.JobReconcile, Queue: ports.QueueDefault})
 	w.Handle(clients.JobDeliver, a.Clients.DeliverJob)
 	return w
 }

@@ -7,6 +7,8 @@ import (
 
 	"orderdesk/modules/catalog"
 	"orderdesk/modules/ordering"
+	"orderdesk/modules/payments"
+	"orderdesk/ports"
 )
 
 // catalogStock lets ordering reserve stock through the catalog's service, translating
@@ -38,6 +40,10 @@ func (s catalogStock) Release(ctx context.Context, orderID uuid.UUID) error {
 // payments (it needs it), hence the late lookup through the App.
 type paymentEvents struct{ a *App }
 
-func (p paymentEvents) PaymentUpdated(ctx context.Context, orderID uuid.UUID, status string) error {
-	return p.a.Orders.PaymentUpdated(ctx, orderID, status)
+func (p paymentEvents) PaymentUpdated(ctx context.Context, orderID uuid.UUID, status string, effect payments.Effect, note string) error {
+	return p.a.Orders.PaymentUpdated(ctx, orderID, status, string(effect), note)
+}
+
+func (p paymentEvents) RefundIssued(ctx context.Context, orderID uuid.UUID, claimLink string, amount ports.Money) error {
+	return p.a.Orders.RefundIssued(ctx, orderID, claimLink, amount)
 }

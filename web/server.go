@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"orderdesk/modules/catalog"
+	"orderdesk/modules/payments"
 	"orderdesk/web/admin"
 	"orderdesk/web/api"
 )
@@ -25,8 +26,10 @@ type Deps struct {
 	Admin   admin.Deps
 	API     api.Deps
 	Catalog *catalog.Service
-	Log     *slog.Logger
-	Metrics *prometheus.Registry
+	// Payments receives the payment gateway's webhooks.
+	Payments *payments.Service
+	Log      *slog.Logger
+	Metrics  *prometheus.Registry
 	// Ready checks the database and Redis for /readyz.
 	Ready func(ctx context.Context) error
 }
@@ -107,6 +110,9 @@ func New(d Deps) (*Server, error) {
 	}, filesystem.New(filesystem.Config{Root: http.FS(Static())}))
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/admin", fiber.StatusFound) })
 	app.Get("/media/photos/:id/:file", media(d.Catalog))
+	if d.Payments != nil {
+		app.Post("/webhooks/btcpay", btcpayWebhook(d.Payments))
+	}
 	apiH.Register(app)
 	adm.Register(app)
 	return s, nil

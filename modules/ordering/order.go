@@ -141,6 +141,33 @@ func (o *Order) Move(to Status, actor ports.Actor, note string, at time.Time) (H
 	return HistoryEntry{OrderID: o.ID, Status: to, At: at, ActorKind: string(actor.Kind), Actor: actor.Name, Note: note}, nil
 }
 
+// PaymentTarget is where an order in status from goes when its payment asks for
+// effect ("paid", "expired", "hold", "refunded"), and whether it moves at all: only
+// where the state machine allows it, so a payment to a cancelled order or a second
+// settlement leaves the order where it is.
+func PaymentTarget(from Status, effect string) (Status, bool) {
+	var to Status
+	switch effect {
+	case "paid":
+		to = StatusProcessing
+		if from != StatusPendingPayment && from != StatusExpired && from != StatusOnHold {
+			return "", false
+		}
+	case "expired":
+		to = StatusExpired
+	case "hold":
+		to = StatusOnHold
+	case "refunded":
+		to = StatusRefunded
+	default:
+		return "", false
+	}
+	if !CanMove(from, to) {
+		return "", false
+	}
+	return to, true
+}
+
 // CancelOutcome says what cancelling an order in its current status means.
 type CancelOutcome int
 

@@ -225,3 +225,39 @@ func TestPlaceInputValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestPaymentTarget(t *testing.T) {
+	tests := []struct {
+		from   Status
+		effect string
+		to     Status
+		ok     bool
+	}{
+		{StatusPendingPayment, "paid", StatusProcessing, true},
+		{StatusExpired, "paid", StatusProcessing, true},
+		{StatusOnHold, "paid", StatusProcessing, true},
+		{StatusProcessing, "paid", "", false},
+		{StatusPicked, "paid", "", false},
+		{StatusCancelled, "paid", "", false},
+		{StatusPendingPayment, "expired", StatusExpired, true},
+		{StatusExpired, "expired", "", false},
+		{StatusCancelled, "expired", "", false},
+		{StatusPendingPayment, "hold", StatusOnHold, true},
+		{StatusExpired, "hold", StatusOnHold, true},
+		{StatusProcessing, "hold", StatusOnHold, true},
+		{StatusOnHold, "hold", "", false},
+		{StatusCancelled, "hold", "", false},
+		{StatusShipped, "hold", "", false},
+		{StatusOnHold, "refunded", StatusRefunded, true},
+		{StatusCancelled, "refunded", StatusRefunded, true},
+		{StatusProcessing, "refunded", "", false},
+		{StatusPendingPayment, "", "", false},
+		{StatusPendingPayment, "bogus", "", false},
+	}
+	for _, tt := range tests {
+		to, ok := PaymentTarget(tt.from, tt.effect)
+		if to != tt.to || ok != tt.ok {
+			t.Errorf("PaymentTarget(%s, %q) = %q, %v; want %q, %v", tt.from, tt.effect, to, ok, tt.to, tt.ok)
+		}
+	}
+}

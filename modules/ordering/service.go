@@ -44,7 +44,10 @@ type Stock interface {
 // Payments is what ordering needs of the payments module: opening the invoice of a new
 // order inside the order's transaction (the invoice itself is created by a job).
 type Payments interface {
-	Open(ctx context.Context, orderID uuid.UUID, number string, amountMinor int64) error
+	Open(ctx context.Context, orderID uuid.UUID, number string, subtotalMinor, shippingMinor int64) error
+	// OrderCancelled hears of a cancellation in its transaction (an unpaid invoice is
+	// voided at the gateway).
+	OrderCancelled(ctx context.Context, orderID uuid.UUID) error
 	// OrderIDsWithStatus lists the orders whose invoice has the payment status; an
 	// unknown status is EINVALID.
 	OrderIDsWithStatus(ctx context.Context, status string) ([]uuid.UUID, error)
@@ -366,7 +369,7 @@ func (s *Service) PlaceOrder(ctx context.Context, cl Client, idemKey string, bod
 			return err
 		}
 		o.History = []HistoryEntry{first}
-		if err := s.payments.Open(ctx, o.ID, o.Number, o.TotalMinor); err != nil {
+		if err := s.payments.Open(ctx, o.ID, o.Number, o.SubtotalMinor, o.ShippingMinor); err != nil {
 			return err
 		}
 		return s.events.Publish(ctx, o.AppID, EventCreated, o.ID.String(), EventData(o))
@@ -513,6 +516,9 @@ func (s *Service) Cancel(ctx context.Context, o *Order, reason string) (*Order, 
 				return err
 			}
 		}
+		if err := s.payments.OrderCancelled(ctx, o.ID); err != nil {
+			return err
+		}
 		out = updated
 		return s.events.Publish(ctx, updated.AppID, EventStatusChanged, updated.ID.String(), EventData(updated))
 	})
@@ -559,17 +565,43 @@ func (s *Service) CleanUp(ctx context.Context) error {
 	return err
 }
 
-// PaymentUpdated tells the client app that an order's payment changed (its invoice was
-// made, or its status moved). It joins the payments module's transaction.
-func (s *Service) PaymentUpdated(ctx context.Context, orderID uuid.UUID, status string) error {
+// PaymentUpdated hears that an order's payment changed (its invoice was made, or its
+// status moved), in the payments module's transaction: the client app is told, and
+// the order moves as the payment asks (effect "paid" → processing, "expired" →
+// expired, "hold" → on_hold, "refunded" → refunded) when its state machine allows it
+// from where it is; otherwise it stays (a payment to a cancelled order is for staff).
+func (s *Service) PaymentUpdated(ctx context.Context, orderID uuid.UUID, status, effect, note string) error {
 	o, err := s.store.OrderHead(ctx, orderID)
 	if err != nil {
 		return err
 	}
 	data := EventData(o)
 	data["paymentStatus"] = status
-	return s.events.Publish(ctx, o.AppID, EventPaymentUpdated, o.ID.String(), data)
+	if err := s.events.Publish(ctx, o.AppID, EventPaymentUpdated, o.ID.String(), data); err != nil {
+		return err
+	}
+	to, ok := PaymentTarget(o.Status, effect)
+	if !ok {
+		return nil
+	}
+	_, err = s.Transition(ctx, orderID, to, note)
+	return err
 }
+
+// RefundIssued tells the customer, through the client app, where to claim a refund:
+// it is a staff message on the order (order.message).
+func (s *Service) RefundIssued(ctx context.Context, orderID uuid.UUID, claimLink string, amount ports.Money) error {
+	o, err := s.store.OrderHead(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	body := fmt.Sprintf("We have refunded %s for order %s. Claim it here (you will be asked for a bitcoin address): %s",
+		formatGBP(amount.Minor), o.Number, claimLink)
+	_, err = s.ReplyAsStaff(ctx, o, body)
+	return err
+}
+
+func formatGBP(minor int64) string { return "£" + ports.FormatMinor(minor, "GBP") }
 
 // AddNote records a staff member's internal note on an order; customers and client
 // apps never see notes.
