@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"orderdesk/adapters/asynq"
+	"orderdesk/adapters/btcpay"
 	"orderdesk/adapters/filestore"
 	"orderdesk/adapters/postgres"
 	redisstore "orderdesk/adapters/redis"
@@ -142,8 +143,11 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	switch cfg.PaymentsProvider {
 	case "sandbox":
 		gateway = sandbox.NewPayments(cfg.BaseURL, clock, db.DB)
+	case "btcpay":
+		gateway = btcpay.New(btcpay.Config{URL: cfg.BTCPayURL, APIKey: cfg.BTCPayAPIKey, StoreID: cfg.BTCPayStoreID,
+			WebhookSecret: cfg.BTCPayWebhookSecret, Clock: clock})
 	default:
-		return nil, &ConfigError{"PAYMENTS_PROVIDER", "btcpay is not available in this version yet; use sandbox"}
+		return nil, &ConfigError{"PAYMENTS_PROVIDER", "must be btcpay or sandbox"}
 	}
 	a.Payments = payments.NewService(payments.Deps{Store: postgres.NewPaymentStore(db), Gateway: gateway, Clock: clock, Tx: db,
 		Listener: paymentEvents{a}, Queue: a.Queue, Log: log})

@@ -40,6 +40,10 @@ Commands:
                                register a client app; prints API_KEY=<key> and, with a
                                URL, WEBHOOK_SECRET=<secret> (shown once)
   seed demo                    load demo data (idempotent)
+  btcpay check                 check BTCPAY_URL, BTCPAY_API_KEY and BTCPAY_STORE_ID against
+                               the server: version, sync, the key's permissions, the store
+  btcpay register-webhook      create the store webhook to BASE_URL/webhooks/btcpay; prints
+                               WEBHOOK_ID=<id> and BTCPAY_WEBHOOK_SECRET=<secret> (shown once)
   dev                          development: start a local PostgreSQL and Redis under .data/
                                unless DATABASE_URL and REDIS_URL are set, migrate, seed,
                                and run; Ctrl-C stops everything it started
@@ -119,6 +123,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			return usagef("usage: orderdesk seed demo")
 		}
 		return withConfig(func(cfg *Config) error { return seedDemo(ctx, cfg, stdout) })
+	case "btcpay":
+		return btcpayCommand(ctx, rest, os.Getenv, stdout)
 	case "healthcheck":
 		return healthcheck(ctx)
 	case "dev":
