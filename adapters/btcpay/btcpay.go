@@ -148,6 +148,17 @@ type validationProblem []struct {
 	Message string `json:"message"`
 }
 
+// apiError is an answer other than 2xx: the *ports.Error (or plain error) callers see,
+// with the status and BTCPay's message kept for Check.
+type apiError struct {
+	status int
+	detail string
+	err    error
+}
+
+func (e *apiError) Error() string { return e.err.Error() }
+func (e *apiError) Unwrap() error { return e.err }
+
 func statusError(method, path string, status int, body []byte) error {
 	var p problem
 	_ = json.Unmarshal(body, &p)
@@ -155,6 +166,10 @@ func statusError(method, path string, status int, body []byte) error {
 	if detail == "" {
 		detail = p.Code
 	}
+	return &apiError{status: status, detail: detail, err: portsError(method, path, status, detail, body)}
+}
+
+func portsError(method, path string, status int, detail string, body []byte) error {
 	switch {
 	case status == http.StatusNotFound:
 		if detail == "" {
@@ -179,8 +194,8 @@ func statusError(method, path string, status int, body []byte) error {
 			detail = http.StatusText(status)
 		}
 		return ports.Errorf(ports.EUNAVAILABLE,
-			"BTCPay Server refused the API key (HTTP %d: %s): it is not valid, or lacks a permission OrderDesk needs for store calls such as %s %s; run `orderdesk btcpay check`.",
-			status, strings.TrimSuffix(detail, "."), method, path)
+			"BTCPay Server refused the API key for %s %s (HTTP %d: %s). `orderdesk btcpay check` tells what the key lacks.",
+			method, path, status, strings.TrimSuffix(detail, "."))
 	}
 	msg := detail
 	if msg == "" {

@@ -77,6 +77,9 @@ type CheckResult struct {
 	Synced    bool
 	StoreID   string
 	StoreName string
+	// StoreHidden: the key may not read the store's settings (nor so its name); its
+	// invoices answered instead.
+	StoreHidden bool
 	// Permissions are the key's; Missing the required ones it lacks.
 	Permissions []string
 	Missing     []Permission
@@ -96,9 +99,12 @@ func (r *CheckResult) Report() string {
 		}
 		fmt.Fprintf(&b, "  version %s, %s\n", r.Version, synced)
 	}
-	if r.StoreName != "" {
+	switch {
+	case r.StoreName != "":
 		fmt.Fprintf(&b, "Store: %s (%s)\n", r.StoreName, r.StoreID)
-	} else {
+	case r.StoreHidden:
+		fmt.Fprintf(&b, "Store: %s (its invoices answer; its name is hidden from this key)\n", r.StoreID)
+	default:
 		fmt.Fprintf(&b, "Store: %s\n", r.StoreID)
 	}
 	if r.Permissions != nil {
@@ -133,8 +139,9 @@ func (c *Client) Check(ctx context.Context) (*CheckResult, error) {
 	}
 	info, err := c.serverInfo(ctx)
 	if err != nil {
-		if code := ports.ErrorCodeOf(err); code == ports.EUNAVAILABLE {
-			return fail("BTCPay Server refuses the API key (is BTCPAY_API_KEY right?): %s", ports.ErrorMessageOf(err))
+		var ae *apiError
+		if errors.As(err, &ae) && (ae.status == http.StatusUnauthorized || ae.status == http.StatusForbidden) {
+			return fail("BTCPay Server refuses the API key (HTTP %d: %s): is BTCPAY_API_KEY right?", ae.status, ae.detail)
 		}
 		return fail("cannot reach BTCPay Server at %s: %v", c.base, err)
 	}
@@ -179,9 +186,13 @@ func (c *Client) Check(ctx context.Context) (*CheckResult, error) {
 		// The key need not see the store's settings: listing invoices proves the store
 		// exists and the key reaches it.
 		err = c.call(ctx, http.MethodGet, c.storePath("invoices"), url.Values{"take": {"1"}}, nil, nil)
-		if err != nil {
-			return fail("the store %s cannot be reached with this key: %s", c.store, oneLine(err))
+		var ae *apiError
+		if errors.As(err, &ae) && ae.detail != "" {
+			return fail("the store %s cannot be reached with this key (HTTP %d: %s)", c.store, ae.status, ae.detail)
+		} else if err != nil {
+			return fail("the store %s cannot be reached with this key: %v", c.store, err)
 		}
+		r.StoreHidden = true
 	case ports.ENOTFOUND:
 		return fail("there is no store %s on this server (check BTCPAY_STORE_ID)", c.store)
 	default:
@@ -195,13 +206,6 @@ func (c *Client) Check(ctx context.Context) (*CheckResult, error) {
 		return fail("the API key lacks %s", strings.Join(names, ", "))
 	}
 	return r, nil
-}
-
-func oneLine(err error) string {
-	if code := ports.ErrorCodeOf(err); code != ports.EINTERNAL {
-		return ports.ErrorMessageOf(err)
-	}
-	return err.Error()
 }
 
 // RegisterWebhook creates the store webhook that posts every event to url, with

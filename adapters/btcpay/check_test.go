@@ -22,7 +22,8 @@ func TestCheck(t *testing.T) {
 			report      []string // lines the report must have
 		}{
 			{"recommended key", btcpaytest.DefaultPermissions(store), false, "",
-				[]string{"version " + map[btcpaytest.Shape]string{btcpaytest.V2: "2.4.1", btcpaytest.V1: "1.13.7"}[fake.Shape()], "fully synced", "OK:"}},
+				[]string{"version " + map[btcpaytest.Shape]string{btcpaytest.V2: "2.4.1", btcpaytest.V1: "1.13.7"}[fake.Shape()], "fully synced",
+					"Store: " + store + " (its invoices answer", "OK:"}},
 			{"store owner key", []string{"btcpay.store.canmodifystoresettings:" + store}, false, "",
 				[]string{"Store: OrderDesk test store (" + store + ")", "OK:"}},
 			{"unrestricted", []string{"unrestricted"}, true, "", []string{"NOT fully synced", "Warning: the server is not fully synced"}},
