@@ -267,8 +267,8 @@ func (c *Client) serverInfo(ctx context.Context) (*serverInfo, error) {
 	return &info, nil
 }
 
-// serverVersion returns the server's version, asking once.
-func (c *Client) serverVersion(ctx context.Context) (serverVersion, error) {
+// knownVersion returns the server's version, asking it once.
+func (c *Client) knownVersion(ctx context.Context) (serverVersion, error) {
 	c.mu.Lock()
 	v := c.version
 	c.mu.Unlock()

@@ -19,18 +19,18 @@ type Permission struct {
 	For  string
 }
 
-// Required are the permissions without which OrderDesk cannot take payments.
-var Required = []Permission{
+// required are the permissions without which OrderDesk cannot take payments.
+var required = []Permission{
 	{"btcpay.store.cancreateinvoice", "create invoices"},
 	{"btcpay.store.canviewinvoices", "read invoices and their payments"},
 	{"btcpay.store.canmodifyinvoices", "mark invoices settled or invalid"},
 	{"btcpay.store.webhooks.canmodifywebhooks", "register the store webhook"},
 }
 
-// Refunds is the permission refunds need; claims are approved at once only with it
+// refunds is the permission refunds need; claims are approved at once only with it
 // (btcpay.store.cancreatenonapprovedpullpayments makes refunds that staff approve in
 // BTCPay).
-var Refunds = Permission{"btcpay.store.cancreatepullpayments", "refund invoices"}
+var refunds = Permission{"btcpay.store.cancreatepullpayments", "refund invoices"}
 
 // implied lists, for a permission, the ones it includes (BTCPay's policy hierarchy,
 // the part that concerns OrderDesk).
@@ -160,17 +160,17 @@ func (c *Client) Check(ctx context.Context) (*CheckResult, error) {
 	if r.Permissions == nil {
 		r.Permissions = []string{}
 	}
-	for _, p := range Required {
+	for _, p := range required {
 		if !hasPermission(key.Permissions, p.Name, c.store) {
 			r.Missing = append(r.Missing, p)
 		}
 	}
 	switch {
-	case hasPermission(key.Permissions, Refunds.Name, c.store):
+	case hasPermission(key.Permissions, refunds.Name, c.store):
 	case hasPermission(key.Permissions, "btcpay.store.cancreatenonapprovedpullpayments", c.store):
-		r.Warnings = append(r.Warnings, "refunds will wait for approval in BTCPay: the key lacks "+Refunds.Name)
+		r.Warnings = append(r.Warnings, "refunds will wait for approval in BTCPay: the key lacks "+refunds.Name)
 	default:
-		r.Warnings = append(r.Warnings, "refunds are not possible: the key lacks "+Refunds.Name)
+		r.Warnings = append(r.Warnings, "refunds are not possible: the key lacks "+refunds.Name)
 	}
 
 	var store struct {

@@ -82,11 +82,11 @@ const (
 // a method that is not bitcoin.
 func normalMethod(id string) (string, bool) {
 	switch id {
-	case "BTC", "BTC-CHAIN", "BTC_OnChain", "BTC-OnChain":
+	case "BTC", "BTC-CHAIN":
 		return methodChain, true
-	case "BTC-LightningNetwork", "BTC_LightningLike", "BTC-LightningLike", "BTC-LN":
+	case "BTC-LightningNetwork", "BTC_LightningLike", "BTC-LN":
 		return methodLN, true
-	case "BTC-LNURLPAY", "BTC_LNURLPAY", "BTC-LNURL":
+	case "BTC-LNURLPAY", "BTC-LNURL":
 		return methodLNURL, true
 	}
 	return "", false
@@ -369,7 +369,7 @@ func (c *Client) Refund(ctx context.Context, r ports.RefundRequest) (*ports.Refu
 	if !refundVariants[r.RatePolicy] {
 		return nil, ports.Errorf(ports.EINVALID, "A refund is RateThen, CurrentRate or OverpaidAmount, not %q.", r.RatePolicy)
 	}
-	v, err := c.serverVersion(ctx)
+	v, err := c.knownVersion(ctx)
 	if err != nil {
 		return nil, err
 	}
