@@ -36,6 +36,11 @@ type Config struct {
 	// APIRateLimit is the number of API requests a minute allowed per API key; 0
 	// disables the limit.
 	APIRateLimit int
+	// RoyalMailTracking* are the Tracking API v2 app's credentials (Royal Mail's
+	// developer portal), optional: both or neither. Without them nothing is tracked.
+	RoyalMailTrackingClientID     string
+	RoyalMailTrackingClientSecret string
+	RoyalMailTrackingAPIURL       string
 	// SecureCookies is true when BASE_URL is https.
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
@@ -74,6 +79,9 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		EncryptionKeys:      get("ENCRYPTION_KEYS", ""),
 		ShutdownTimeout:     25 * time.Second,
 	}
+	c.RoyalMailTrackingClientID = get("ROYALMAIL_TRACKING_CLIENT_ID", "")
+	c.RoyalMailTrackingClientSecret = get("ROYALMAIL_TRACKING_CLIENT_SECRET", "")
+	c.RoyalMailTrackingAPIURL = get("ROYALMAIL_TRACKING_API_URL", "https://api.royalmail.net/mailpieces/v2")
 	if !strings.Contains(c.HTTPAddr, ":") {
 		return nil, &ConfigError{"HTTP_ADDR", "must be host:port or :port, e.g. :8080"}
 	}
@@ -122,6 +130,16 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		}
 	default:
 		return nil, &ConfigError{"SHIPPING_PROVIDER", "must be royalmail or sandbox"}
+	}
+	switch id, secret := c.RoyalMailTrackingClientID, c.RoyalMailTrackingClientSecret; {
+	case id != "" && secret == "":
+		return nil, &ConfigError{"ROYALMAIL_TRACKING_CLIENT_SECRET", "is required when ROYALMAIL_TRACKING_CLIENT_ID is set"}
+	case id == "" && secret != "":
+		return nil, &ConfigError{"ROYALMAIL_TRACKING_CLIENT_ID", "is required when ROYALMAIL_TRACKING_CLIENT_SECRET is set"}
+	case id != "":
+		if err := checkURL("ROYALMAIL_TRACKING_API_URL", c.RoyalMailTrackingAPIURL, "http", "https"); err != nil {
+			return nil, err
+		}
 	}
 	rl := get("API_RATE_LIMIT", "600")
 	n, err := strconv.Atoi(rl)

@@ -63,6 +63,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		SecureCookies:    false,
 		ShutdownTimeout:  25 * time.Second,
 	}
+	want.RoyalMailTrackingAPIURL = "https://api.royalmail.net/mailpieces/v2"
 	if *c != want {
 		t.Errorf("LoadConfig defaults =\n%+v\nwant\n%+v", *c, want)
 	}
@@ -135,6 +136,20 @@ func TestLoadConfigValid(t *testing.T) {
 					t.Errorf("RoyalMailAPIURL %q", c.RoyalMailAPIURL)
 				}
 			}},
+		{"royal mail tracking credentials", map[string]string{"ROYALMAIL_TRACKING_CLIENT_ID": " id ", "ROYALMAIL_TRACKING_CLIENT_SECRET": "secret"},
+			func(t *testing.T, c *app.Config) {
+				if c.RoyalMailTrackingClientID != "id" || c.RoyalMailTrackingClientSecret != "secret" ||
+					c.RoyalMailTrackingAPIURL != "https://api.royalmail.net/mailpieces/v2" {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{"royal mail tracking with own URL", map[string]string{"ROYALMAIL_TRACKING_CLIENT_ID": "id", "ROYALMAIL_TRACKING_CLIENT_SECRET": "s",
+			"ROYALMAIL_TRACKING_API_URL": "http://127.0.0.1:9999/mailpieces/v2"},
+			func(t *testing.T, c *app.Config) {
+				if c.RoyalMailTrackingAPIURL != "http://127.0.0.1:9999/mailpieces/v2" {
+					t.Errorf("RoyalMailTrackingAPIURL %q", c.RoyalMailTrackingAPIURL)
+				}
+			}},
 		{"API_RATE_LIMIT default and explicit", nil, func(t *testing.T, c *app.Config) {
 			if c.APIRateLimit != 600 {
 				t.Errorf("default APIRateLimit %d, want 600", c.APIRateLimit)
@@ -192,6 +207,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"royalmail without ROYALMAIL_API_KEY", map[string]string{"SHIPPING_PROVIDER": "royalmail"}, "ROYALMAIL_API_KEY"},
 		{"royalmail with bad ROYALMAIL_API_URL", map[string]string{"SHIPPING_PROVIDER": "royalmail", "ROYALMAIL_API_KEY": "k", "ROYALMAIL_API_URL": "api.royalmail.com"}, "ROYALMAIL_API_URL"},
 		{"unknown shipping provider", map[string]string{"SHIPPING_PROVIDER": "dhl"}, "SHIPPING_PROVIDER"},
+		{"tracking id without secret", map[string]string{"ROYALMAIL_TRACKING_CLIENT_ID": "id"}, "ROYALMAIL_TRACKING_CLIENT_SECRET"},
+		{"tracking secret without id", map[string]string{"ROYALMAIL_TRACKING_CLIENT_SECRET": "s"}, "ROYALMAIL_TRACKING_CLIENT_ID"},
+		{"tracking with bad URL", map[string]string{"ROYALMAIL_TRACKING_CLIENT_ID": "id", "ROYALMAIL_TRACKING_CLIENT_SECRET": "s",
+			"ROYALMAIL_TRACKING_API_URL": "api.royalmail.net/mailpieces/v2"}, "ROYALMAIL_TRACKING_API_URL"},
 		{"BASE_URL ftp", map[string]string{"BASE_URL": "ftp://shop.example.com"}, "BASE_URL"},
 		{"BASE_URL without scheme", map[string]string{"BASE_URL": "shop.example.com"}, "BASE_URL"},
 		{"BASE_URL without host", map[string]string{"BASE_URL": "https://"}, "BASE_URL"},
