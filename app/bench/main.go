@@ -31,7 +31,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench catalog|orders [-duration D] [-conns N]")
+		fmt.Fprintln(os.Stderr, "usage: bench catalog|orders|webhooks [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -40,6 +40,8 @@ func main() {
 		err = benchCatalog(context.Background(), os.Args[2:])
 	case "orders":
 		err = benchOrders(context.Background(), os.Args[2:])
+	case "webhooks":
+		err = benchWebhooks(context.Background(), os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown benchmark %q", os.Args[1])
 	}
@@ -58,6 +60,12 @@ type server struct {
 
 // startServer builds the binary and runs `orderdesk serve` with env on a free port.
 func startServer(ctx context.Context, env map[string]string) (*server, error) {
+	return startCommand(ctx, "serve", env)
+}
+
+// startCommand builds the binary and runs `orderdesk <command>` (serve or run) with env
+// on a free port.
+func startCommand(ctx context.Context, command string, env map[string]string) (*server, error) {
 	dir, err := os.MkdirTemp("", "orderdesk-bench")
 	if err != nil {
 		return nil, err
@@ -78,7 +86,7 @@ func startServer(ctx context.Context, env map[string]string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, "serve")
+	cmd := exec.CommandContext(ctx, bin, command)
 	cmd.Env = append(os.Environ(), "ORDERDESK_CPUPROFILE="+os.Getenv("BENCH_CPUPROFILE"), "HTTP_ADDR="+addr, "BASE_URL=http://"+addr, "LOG_LEVEL=warn", "DATA_DIR="+filepath.Join(dir, "data"))
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
