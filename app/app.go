@@ -28,6 +28,7 @@ import (
 	"orderdesk/modules/clients"
 	"orderdesk/modules/ordering"
 	"orderdesk/modules/payments"
+	"orderdesk/modules/settings"
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
 	"orderdesk/web"
@@ -54,6 +55,7 @@ type App struct {
 	Clients  *clients.Service
 	Orders   *ordering.Service
 	Payments *payments.Service
+	Settings *settings.Service
 	Files    ports.FileStore
 	Audit    *postgres.AuditLog
 	Metrics  *prometheus.Registry
@@ -135,6 +137,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	a.Files = files
 	a.Catalog = catalog.NewService(postgres.NewCatalogStore(db), files, clock)
 	a.Clients = clients.NewService(postgres.NewClientStore(db), clock)
+	a.Settings = settings.NewService(postgres.NewSettingsStore(db), clock)
 	ring, err := addressSealer(ctx, cfg, db)
 	if err != nil {
 		return nil, err
@@ -166,6 +169,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 		Log: log, Metrics: a.Metrics, Ready: a.Ready, Catalog: a.Catalog, Payments: a.Payments,
 		Admin: admin.Deps{
 			Staff: a.Staff, Catalog: a.Catalog, Clients: a.Clients, Orders: a.Orders, Payments: a.Payments, Audit: a.Audit, SecureCookies: cfg.SecureCookies, JobsUI: jobsUI, Stats: a.dashboardStats,
+			Settings: a.Settings, TestPayments: a.testPayments,
 		},
 		API: api.Deps{Catalog: a.Catalog, Clients: a.Clients, Orders: a.Orders, Payments: a.Payments, BaseURL: cfg.BaseURL,
 			RateLimiter: a.rateLimiter()},
@@ -220,6 +224,23 @@ func (a *App) dashboardStats(ctx context.Context) ([]admin.Stat, error) {
 		{Label: "Active staff users", Value: strconv.Itoa(active), Href: "/admin/users"},
 		{Label: "Jobs waiting in the outbox", Value: strconv.Itoa(pending), Href: "/admin/jobs"},
 	}, nil
+}
+
+// testPayments is the settings page's "Test connection": it asks the configured
+// payment provider whether OrderDesk can reach it with its credentials, and returns
+// the provider's report (with the error, when the test failed). For BTCPay it runs
+// the checks of `orderdesk btcpay check` on a client of its own (the checks only
+// read).
+func (a *App) testPayments(ctx context.Context) (string, error) {
+	cfg := a.Config
+	switch cfg.PaymentsProvider {
+	case "sandbox":
+		return "Sandbox payments: nothing to test; no real money moves.", nil
+	case "btcpay":
+		r, err := btcpay.New(btcpay.Config{URL: cfg.BTCPayURL, APIKey: cfg.BTCPayAPIKey, StoreID: cfg.BTCPayStoreID}).Check(ctx)
+		return r.Report(), err
+	}
+	return "", fmt.Errorf("no connection test for payments provider %q", cfg.PaymentsProvider)
 }
 
 // Serve runs the HTTP server on ln until ctx ends, then stops accepting requests and

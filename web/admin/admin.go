@@ -21,6 +21,7 @@ import (
 	"orderdesk/modules/clients"
 	"orderdesk/modules/ordering"
 	"orderdesk/modules/payments"
+	"orderdesk/modules/settings"
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
 )
@@ -52,8 +53,13 @@ type Deps struct {
 	// JobsUI is the Asynq monitoring UI, mounted at /admin/jobs when not nil.
 	JobsUI http.Handler
 	// Stats returns the dashboard's figures.
-	Stats func(ctx context.Context) ([]Stat, error)
-	Log   *slog.Logger
+	Stats    func(ctx context.Context) ([]Stat, error)
+	Settings *settings.Service
+	// TestPayments checks the connection to the payment provider and says what it
+	// found (the settings page's "Test connection"); with an error, the report (when
+	// not empty) says what failed. Nil hides the button.
+	TestPayments func(ctx context.Context) (report string, err error)
+	Log          *slog.Logger
 }
 
 // Route is one admin route and the permission it needs. Obj "" means any logged-in
@@ -136,6 +142,8 @@ func (h *Handler) Register(app *fiber.App) {
 			h.route(g, m, "/jobs/*", staff.ObjJobs, staff.ActWrite, jobs)
 		}
 	}
+
+	h.registerSettings(g)
 	// Anything else under /admin is a friendly 404 for a logged-in user.
 	g.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "There is no page at this address.")

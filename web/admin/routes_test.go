@@ -19,6 +19,7 @@ var allowed = map[string]struct{ read, write []staff.Role }{
 	staff.ObjUsers:     {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
 	staff.ObjAudit:     {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
 	staff.ObjJobs:      {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
+	staff.ObjSettings:  {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
 	staff.ObjClients:   {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
 	staff.ObjCatalog:   {read: []staff.Role{"admin", "manager"}, write: []staff.Role{"admin", "manager"}},
 	staff.ObjFulfilment: {read: []staff.Role{"admin", "manager", "packer"},
