@@ -153,7 +153,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 		return nil, &ConfigError{"PAYMENTS_PROVIDER", "must be btcpay or sandbox"}
 	}
 	a.Payments = payments.NewService(payments.Deps{Store: postgres.NewPaymentStore(db), Gateway: gateway, Clock: clock, Tx: db,
-		Listener: paymentEvents{a}, Queue: a.Queue, Log: log})
+		Listener: paymentEvents{a}, Queue: a.Queue, Log: log, Expiry: a.invoiceExpiry})
 	a.Orders = ordering.NewService(postgres.NewOrderStore(db), db, catalogStock{a.Catalog}, a.Payments, a.Clients, ring, clock)
 
 	qc := asynq.NewQueueCollector(a.Redis)
@@ -224,6 +224,15 @@ func (a *App) dashboardStats(ctx context.Context) ([]admin.Stat, error) {
 		{Label: "Active staff users", Value: strconv.Itoa(active), Href: "/admin/users"},
 		{Label: "Jobs waiting in the outbox", Value: strconv.Itoa(pending), Href: "/admin/jobs"},
 	}, nil
+}
+
+// invoiceExpiry is how long customers have to pay, from the shop settings.
+func (a *App) invoiceExpiry(ctx context.Context) (time.Duration, error) {
+	s, err := a.Settings.Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(s.InvoiceExpiryMinutes) * time.Minute, nil
 }
 
 // testPayments is the settings page's "Test connection": it asks the configured
