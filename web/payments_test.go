@@ -97,6 +97,9 @@ func TestSandboxPaymentOutcomes(t *testing.T) {
 		{"expired unpaid", []string{"expire"}, state{ordering.StatusExpired, payments.StatusExpired, 2, 1}, false, nil},
 		{"partial, still open", []string{"pay_partial"}, state{ordering.StatusPendingPayment, payments.StatusPartiallyPaid, 1, 1}, true, nil},
 		{"partial then expiry", []string{"pay_partial", "expire"}, state{ordering.StatusOnHold, payments.StatusPartiallyPaid, 2, 2}, true, nil},
+		{"seen, unconfirmed", []string{"pay_unconfirmed"}, state{ordering.StatusPendingPayment, payments.StatusConfirming, 1, 1}, true, nil},
+		{"seen, then confirmed", []string{"pay_unconfirmed", "confirm"}, state{ordering.StatusProcessing, payments.StatusPaid, 2, 2}, true,
+			[]string{ports.LedgerPaymentSettled}},
 		{"paid late", []string{"pay_late"}, state{ordering.StatusOnHold, payments.StatusPaidLate, 2, 1}, true, nil},
 		{"expired, then paid late", []string{"expire", "pay_late"}, state{ordering.StatusOnHold, payments.StatusPaidLate, 3, 2}, false, nil},
 	}

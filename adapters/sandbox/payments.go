@@ -184,9 +184,10 @@ func (p *Payments) ParseWebhook(string, []byte) (*ports.PaymentWebhook, error) {
 }
 
 // Simulate does what a customer (or the network) would do to an invoice: "pay" (in
-// full, confirmed), "pay_partial" (half), "overpay" (10% more, confirmed), "pay_late"
-// (in full after expiry), "expire" (the expiry time comes), "confirm" (a seen payment
-// confirms).
+// full, confirmed), "pay_unconfirmed" (in full, seen but not yet confirmed: BTCPay's
+// Processing), "confirm" (a seen payment confirms), "pay_partial" (half), "overpay"
+// (10% more, confirmed), "pay_late" (in full after expiry), "expire" (the expiry time
+// comes).
 func (p *Payments) Simulate(ctx context.Context, invoiceID, action string) error {
 	return p.update(ctx, invoiceID, func(inv *ports.Invoice) error {
 		if len(inv.Methods) == 0 {
@@ -213,6 +214,12 @@ func (p *Payments) Simulate(ctx context.Context, invoiceID, action string) error
 			if action == "overpay" {
 				inv.AdditionalStatus = "PaidOver"
 			}
+		case "pay_unconfirmed":
+			if inv.Status != "New" {
+				return refuse()
+			}
+			p.pay(inv, due, "Processing", now)
+			inv.Status, inv.AdditionalStatus = "Processing", "None"
 		case "pay_partial":
 			if inv.Status != "New" || due <= 1 {
 				return refuse()

@@ -210,8 +210,8 @@ type Listener interface {
 
 // Simulator is a gateway that can pretend a customer paid (the sandbox).
 type Simulator interface {
-	// Simulate acts on an invoice: "pay", "pay_partial", "overpay", "pay_late",
-	// "expire", "confirm".
+	// Simulate acts on an invoice: "pay", "pay_unconfirmed", "confirm",
+	// "pay_partial", "overpay", "pay_late", "expire".
 	Simulate(ctx context.Context, invoiceID, action string) error
 }
 

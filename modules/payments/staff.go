@@ -242,7 +242,7 @@ func (s *Service) Sandbox() bool {
 }
 
 // SimulateActions are the sandbox's simulated customer actions.
-var SimulateActions = []string{"pay", "pay_partial", "overpay", "pay_late", "expire", "confirm"}
+var SimulateActions = []string{"pay", "pay_unconfirmed", "confirm", "pay_partial", "overpay", "pay_late", "expire"}
 
 // Simulate pretends the customer acted on the invoice (sandbox only) and syncs the
 // order as a webhook would.
@@ -256,7 +256,7 @@ func (s *Service) Simulate(ctx context.Context, orderID uuid.UUID, action string
 		valid = valid || a == action
 	}
 	if !valid {
-		return nil, ports.Invalid(ports.Field("action", "Choose a simulation: pay, pay_partial, overpay, pay_late, expire or confirm."))
+		return nil, ports.Invalid(ports.Field("action", "Choose a simulation: pay, pay_unconfirmed, confirm, pay_partial, overpay, pay_late or expire."))
 	}
 	inv, err := s.store.Invoice(ctx, orderID)
 	if err != nil {
