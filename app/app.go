@@ -145,7 +145,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	var gateway ports.PaymentGateway
 	switch cfg.PaymentsProvider {
 	case "sandbox":
-		gateway = sandbox.NewPayments(cfg.BaseURL, clock, db.DB)
+		gateway = sandbox.NewPayments(cfg.BaseURL, clock, postgres.NewSandboxInvoices(db))
 	case "btcpay":
 		gateway = btcpay.New(btcpay.Config{URL: cfg.BTCPayURL, APIKey: cfg.BTCPayAPIKey, StoreID: cfg.BTCPayStoreID,
 			WebhookSecret: cfg.BTCPayWebhookSecret, Clock: clock})

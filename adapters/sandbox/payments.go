@@ -5,15 +5,12 @@ package sandbox
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
 
 	"orderdesk/ports"
 )
@@ -29,14 +26,26 @@ const RatePence = 5_000_000
 type Payments struct {
 	baseURL string
 	clock   ports.Clock
-	db      *sqlx.DB
+	store   InvoiceStore
+}
+
+// InvoiceStore keeps the sandbox's invoices as JSON documents (adapters/postgres
+// implements it on sandbox.invoices, joining the caller's transaction). Get and
+// Update return ENOTFOUND for a missing invoice.
+type InvoiceStore interface {
+	// Get returns an invoice by id, or by order id when byOrder.
+	Get(ctx context.Context, key string, byOrder bool) ([]byte, error)
+	// Insert stores a new invoice; inserted is false when the order has one.
+	Insert(ctx context.Context, id, orderID string, data []byte) (inserted bool, err error)
+	// Update locks an invoice while fn changes it.
+	Update(ctx context.Context, id string, fn func(data []byte) ([]byte, error)) error
 }
 
 var _ ports.PaymentGateway = (*Payments)(nil)
 
 // NewPayments returns the sandbox gateway; checkout links point under baseURL.
-func NewPayments(baseURL string, clock ports.Clock, db *sqlx.DB) *Payments {
-	return &Payments{baseURL: baseURL, clock: clock, db: db}
+func NewPayments(baseURL string, clock ports.Clock, store InvoiceStore) *Payments {
+	return &Payments{baseURL: baseURL, clock: clock, store: store}
 }
 
 // Name is "sandbox".
@@ -69,24 +78,20 @@ func (p *Payments) CreateInvoice(ctx context.Context, r ports.InvoiceRequest) (*
 		},
 	}
 	data, _ := json.Marshal(inv)
-	res, err := p.db.ExecContext(ctx, `INSERT INTO sandbox.invoices (id, order_id, data) VALUES ($1, $2, $3)
-		ON CONFLICT (order_id) DO NOTHING`, id, r.OrderID, data)
+	inserted, err := p.store.Insert(ctx, id, r.OrderID, data)
 	if err != nil {
-		return nil, fmt.Errorf("sandbox invoice: %w", err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !inserted {
 		return p.byOrder(ctx, r.OrderID)
 	}
 	return inv, nil
 }
 
 func (p *Payments) byOrder(ctx context.Context, orderID string) (*ports.Invoice, error) {
-	var data []byte
-	if err := p.db.GetContext(ctx, &data, `SELECT data FROM sandbox.invoices WHERE order_id = $1`, orderID); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, ports.Errorf(ports.ENOTFOUND, "No such sandbox invoice.")
-		}
-		return nil, fmt.Errorf("sandbox invoice: %w", err)
+	data, err := p.store.Get(ctx, orderID, true)
+	if err != nil {
+		return nil, err
 	}
 	return p.decode(data)
 }
@@ -112,42 +117,25 @@ func (p *Payments) expire(inv *ports.Invoice) {
 
 // Invoice returns an invoice the sandbox made.
 func (p *Payments) Invoice(ctx context.Context, id string) (*ports.Invoice, error) {
-	var data []byte
-	if err := p.db.GetContext(ctx, &data, `SELECT data FROM sandbox.invoices WHERE id = $1`, id); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, ports.Errorf(ports.ENOTFOUND, "No such sandbox invoice.")
-		}
-		return nil, fmt.Errorf("sandbox invoice: %w", err)
+	data, err := p.store.Get(ctx, id, false)
+	if err != nil {
+		return nil, err
 	}
 	return p.decode(data)
 }
 
 // update changes an invoice under a row lock.
 func (p *Payments) update(ctx context.Context, id string, fn func(inv *ports.Invoice) error) error {
-	tx, err := p.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	var data []byte
-	if err := tx.GetContext(ctx, &data, `SELECT data FROM sandbox.invoices WHERE id = $1 FOR UPDATE`, id); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return ports.Errorf(ports.ENOTFOUND, "No such sandbox invoice.")
+	return p.store.Update(ctx, id, func(data []byte) ([]byte, error) {
+		inv, err := p.decode(data)
+		if err != nil {
+			return nil, err
 		}
-		return fmt.Errorf("sandbox invoice: %w", err)
-	}
-	inv, err := p.decode(data)
-	if err != nil {
-		return err
-	}
-	if err := fn(inv); err != nil {
-		return err
-	}
-	data, _ = json.Marshal(inv)
-	if _, err := tx.ExecContext(ctx, `UPDATE sandbox.invoices SET data = $2, updated_at = now() WHERE id = $1`, id, data); err != nil {
-		return fmt.Errorf("sandbox invoice: %w", err)
-	}
-	return tx.Commit()
+		if err := fn(inv); err != nil {
+			return nil, err
+		}
+		return json.Marshal(inv)
+	})
 }
 
 // MarkInvoice sets an invoice's status by hand, as BTCPay allows it.
