@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
-
 )
 
 // SandboxInvoices keeps the sandbox payment gateway's invoices (sandbox.invoices) as
@@ -55,4 +54,3 @@ func (s *SandboxInvoices) Update(ctx context.Context, id string, fn func(data []
 		return err
 	})
 }
-
