@@ -333,6 +333,18 @@ func (s *ClientStore) EarlierPending(ctx context.Context, d *clients.Delivery, n
 	return exists, err
 }
 
+// NextPending returns the first pending delivery after d of the same webhook and
+// subject.
+func (s *ClientStore) NextPending(ctx context.Context, d *clients.Delivery) (uuid.UUID, bool, error) {
+	var ids []uuid.UUID
+	err := sqlx.SelectContext(ctx, s.conn(ctx), &ids, `SELECT id FROM clients.deliveries
+		WHERE webhook_id = $1 AND subject = $2 AND seq > $3 AND status = 'pending' ORDER BY seq LIMIT 1`, d.WebhookID, d.Subject, d.Seq)
+	if err != nil || len(ids) == 0 {
+		return uuid.Nil, false, err
+	}
+	return ids[0], true, nil
+}
+
 // RecordAttempt logs an attempt and updates the delivery.
 func (s *ClientStore) RecordAttempt(ctx context.Context, d *clients.Delivery, at clients.Attempt, status clients.DeliveryStatus) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {

@@ -441,9 +441,13 @@ func TestDeliverInOrderPerSubject(t *testing.T) {
 	if err := e.svc.DeliverJob(ctx, jobs[2].Payload); err != nil {
 		t.Fatal(err)
 	}
-	// Order A's first event goes out; then the second may.
+	// Order A's first event goes out, and the job sends the second, which was waiting
+	// for it, at once; the second's own job then finds nothing to do.
 	if err := e.svc.DeliverJob(ctx, jobs[0].Payload); err != nil {
 		t.Fatal(err)
+	}
+	if n := len(srv.got()); n != 4 {
+		t.Fatalf("%d requests after order A's first delivery, want 4 (its follow-on sent too)", n)
 	}
 	if err := e.svc.DeliverJob(ctx, jobs[1].Payload); err != nil {
 		t.Fatal(err)

@@ -93,6 +93,9 @@ type Store interface {
 	EarlierPending(ctx context.Context, d *Delivery, now time.Time, stuck time.Duration) (bool, error)
 	// RecordAttempt logs an attempt and sets the delivery's status and counters.
 	RecordAttempt(ctx context.Context, d *Delivery, at Attempt, status DeliveryStatus) error
+	// NextPending returns the first pending delivery after d of the same webhook and
+	// subject (found false when there is none).
+	NextPending(ctx context.Context, d *Delivery) (id uuid.UUID, found bool, err error)
 	// SetDeliveryStatus ends a pending delivery without an attempt (its webhook is gone).
 	SetDeliveryStatus(ctx context.Context, id uuid.UUID, status DeliveryStatus, msg string) error
 	ListAttempts(ctx context.Context, deliveryID uuid.UUID) ([]Attempt, error)

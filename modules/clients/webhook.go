@@ -247,31 +247,59 @@ var errWaiting = errors.New("an earlier delivery of the same subject is still pe
 // retries with backoff, until RetryWindow has passed, when the delivery is marked
 // failed. It also returns an error, without an attempt, while an earlier delivery of
 // the same webhook and subject is pending: deliveries per subject go out in order.
+//
+// Once a delivery is delivered, the job goes on with the next pending deliveries of the
+// same webhook and subject (up to followOn of them), which were waiting for it: a burst
+// of events about one order (paid, picked, shipped) reaches the client app at once
+// instead of at the waiting jobs' backoff.
 func (s *Service) DeliverJob(ctx context.Context, payload []byte) error {
 	var p deliveryPayload
 	if err := json.Unmarshal(payload, &p); err != nil || p.DeliveryID == uuid.Nil {
 		ports.Logger(ctx).Error("webhook delivery: bad payload; dropped", "payload", string(payload))
 		return nil
 	}
-	out, err := s.store.Delivery(ctx, p.DeliveryID)
+	id := p.DeliveryID
+	for i := 0; ; i++ {
+		d, err := s.deliver(ctx, id)
+		if err != nil || d == nil || i == followOn {
+			// An error of a follow-on delivery is its own job's to retry.
+			if i > 0 {
+				return nil
+			}
+			return err
+		}
+		next, found, err := s.store.NextPending(ctx, d)
+		if err != nil || !found {
+			return nil
+		}
+		id = next
+	}
+}
+
+// followOn is how many waiting deliveries one delivery job sends after its own.
+const followOn = 20
+
+// deliver sends one pending delivery; it returns it when it was delivered now.
+func (s *Service) deliver(ctx context.Context, id uuid.UUID) (*Delivery, error) {
+	out, err := s.store.Delivery(ctx, id)
 	if ports.ErrorCodeOf(err) == ports.ENOTFOUND {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if out.Status != DeliveryPending {
-		return nil
+		return nil, nil
 	}
 	if !out.Webhook.Active || out.Webhook.DeletedAt != nil {
-		return s.store.SetDeliveryStatus(ctx, out.ID, DeliveryCancelled, "The webhook was deactivated or deleted.")
+		return nil, s.store.SetDeliveryStatus(ctx, out.ID, DeliveryCancelled, "The webhook was deactivated or deleted.")
 	}
 	waiting, err := s.store.EarlierPending(ctx, &out.Delivery, s.clock(), stuckAfter)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if waiting {
-		return fmt.Errorf("delivery %s: %w", out.ID, errWaiting)
+		return nil, fmt.Errorf("delivery %s: %w", out.ID, errWaiting)
 	}
 	at := s.clock()
 	attempt, sendErr := s.send(ctx, out, at)
@@ -283,12 +311,15 @@ func (s *Service) DeliverJob(ctx context.Context, payload []byte) error {
 		status = DeliveryFailed
 	}
 	if err := s.store.RecordAttempt(ctx, &out.Delivery, attempt, status); err != nil {
-		return err
+		return nil, err
 	}
 	if status == DeliveryPending {
-		return fmt.Errorf("delivery %s: %w", out.ID, sendErr)
+		return nil, fmt.Errorf("delivery %s: %w", out.ID, sendErr)
 	}
-	return nil
+	if status != DeliveryDelivered {
+		return nil, nil
+	}
+	return &out.Delivery, nil
 }
 
 // send posts the delivery once and describes the attempt; the error is nil for 2xx.
