@@ -20,14 +20,18 @@ import (
 	"orderdesk/adapters/asynq"
 	"orderdesk/adapters/btcpay"
 	"orderdesk/adapters/filestore"
+	"orderdesk/adapters/pdfdocs"
 	"orderdesk/adapters/postgres"
 	redisstore "orderdesk/adapters/redis"
 	"orderdesk/adapters/sandbox"
 	"orderdesk/adapters/sealer"
+	"orderdesk/modules/accounting"
 	"orderdesk/modules/catalog"
 	"orderdesk/modules/clients"
+	"orderdesk/modules/fulfilment"
 	"orderdesk/modules/ordering"
 	"orderdesk/modules/payments"
+	"orderdesk/modules/reviews"
 	"orderdesk/modules/settings"
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
@@ -62,6 +66,18 @@ type App struct {
 	Web      *web.Server
 	redisCli *redis.Client
 	closers  []func() error
+
+	// Fulfilment ships picked orders through Carrier (and follows them with Tracker,
+	// nil when no tracking service is configured).
+	Fulfilment *fulfilment.Service
+	Carrier    ports.Carrier
+	Tracker    ports.Tracker
+
+	// Accounting keeps the ledger, posted from the other modules' money events.
+	Accounting *accounting.Service
+
+	// Reviews keeps product reviews and their moderation.
+	Reviews *reviews.Service
 }
 
 // Options adjust Open for tests.
@@ -70,6 +86,9 @@ type Options struct {
 	PasswordParams *staff.PasswordParams
 	// Clock overrides the system clock.
 	Clock ports.Clock
+	// Carrier and Tracker override the ones SHIPPING_PROVIDER chooses (tests).
+	Carrier ports.Carrier
+	Tracker ports.Tracker
 }
 
 // NewLogger returns the JSON logger at the configured level.
@@ -155,6 +174,12 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 	a.Payments = payments.NewService(payments.Deps{Store: postgres.NewPaymentStore(db), Gateway: gateway, Clock: clock, Tx: db,
 		Listener: paymentEvents{a}, Queue: a.Queue, Log: log, Expiry: a.invoiceExpiry})
 	a.Orders = ordering.NewService(postgres.NewOrderStore(db), db, catalogStock{a.Catalog}, a.Payments, a.Clients, ring, clock)
+	a.Carrier, a.Tracker = a.shippingAdapters(opts, clock)
+	a.Fulfilment = fulfilment.NewService(fulfilment.Config{Store: postgres.NewShipmentStore(db), Tx: db,
+		Orders: fulfilmentOrders{a.Orders}, Stock: fulfilmentStock{a.Catalog}, Carrier: a.Carrier, Tracker: a.Tracker,
+		Files: files, Documents: pdfdocs.New(), PushOnly: a.pushOnly, SlipPrices: a.slipPrices, Clock: clock})
+	a.Accounting = a.newAccounting(db, clock)
+	a.Reviews = a.newReviews(db, clock)
 
 	qc := asynq.NewQueueCollector(a.Redis)
 	a.closers = append(a.closers, qc.Close)
@@ -169,10 +194,12 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 		Log: log, Metrics: a.Metrics, Ready: a.Ready, Catalog: a.Catalog, Payments: a.Payments,
 		Admin: admin.Deps{
 			Staff: a.Staff, Catalog: a.Catalog, Clients: a.Clients, Orders: a.Orders, Payments: a.Payments, Audit: a.Audit, SecureCookies: cfg.SecureCookies, JobsUI: jobsUI, Stats: a.dashboardStats,
-			Settings: a.Settings, TestPayments: a.testPayments,
+			Settings: a.Settings, TestPayments: a.testPayments, Fulfilment: a.Fulfilment,
+			Accounting: a.Accounting, ExplorerTxURL: a.explorerTxURL,
+			Reviews: a.Reviews,
 		},
-		API: api.Deps{Catalog: a.Catalog, Clients: a.Clients, Orders: a.Orders, Payments: a.Payments, BaseURL: cfg.BaseURL,
-			RateLimiter: a.rateLimiter()},
+		API: api.Deps{Catalog: a.Catalog, Clients: a.Clients, Orders: a.Orders, Payments: a.Payments, Fulfilment: a.Fulfilment, BaseURL: cfg.BaseURL,
+			RateLimiter: a.rateLimiter(), Reviews: a.Reviews},
 	})
 	if err != nil {
 		return nil, err
@@ -292,6 +319,14 @@ func (a *App) NewWorker() *asynq.Worker {
 	w.Handle(payments.JobReconcile, a.Payments.ReconcileJob)
 	w.Every(ports.PeriodicJob{Cron: "* * * * *", Type: payments.JobReconcile, Queue: ports.QueueDefault})
 	w.Handle(clients.JobDeliver, a.Clients.DeliverJob)
+	w.Handle(ports.JobLedgerPost, a.Accounting.PostJob)
+	w.Handle(fulfilment.JobRegister, a.Fulfilment.RegisterJob)
+	w.Handle(fulfilment.JobPollCarrier, a.Fulfilment.PollCarrier)
+	w.Every(ports.PeriodicJob{Cron: "*/5 * * * *", Type: fulfilment.JobPollCarrier, Queue: ports.QueueDefault})
+	if a.Tracker != nil {
+		w.Handle(fulfilment.JobTrack, a.Fulfilment.Track)
+		w.Every(ports.PeriodicJob{Cron: "17 * * * *", Type: fulfilment.JobTrack, Queue: ports.QueueLow})
+	}
 	return w
 }
 

@@ -248,7 +248,7 @@ func (s *OrderStore) UpdateOrder(ctx context.Context, id uuid.UUID, fn func(*ord
 			return err
 		}
 		if _, err := tx.NamedExecContext(ctx, `UPDATE ordering.orders SET status = :status, cancel_reason = :cancel_reason,
-			refund_due = :refund_due, note = :note, updated_at = :updated_at WHERE id = :id`, &out); err != nil {
+			refund_due = :refund_due, note = :note, address_sealed = :address_sealed, updated_at = :updated_at WHERE id = :id`, &out); err != nil {
 			return fmt.Errorf("update order: %w", err)
 		}
 		if ch.History != nil {

@@ -69,6 +69,13 @@ func Start(t testing.TB) *Env {
 // StartWith is Start with extra configuration variables (e.g. API_RATE_LIMIT).
 func StartWith(t testing.TB, vars map[string]string) *Env {
 	t.Helper()
+	return StartOpts(t, vars, app.Options{})
+}
+
+// StartOpts is StartWith with options for app.Open (a fake carrier, a clock); cheap
+// passwords unless opts says otherwise.
+func StartOpts(t testing.TB, vars map[string]string, opts app.Options) *Env {
+	t.Helper()
 	if dbURL == "" {
 		t.Fatal("apptest.Start needs apptest.Main as the package's TestMain")
 	}
@@ -92,7 +99,10 @@ func StartWith(t testing.TB, vars map[string]string) *Env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	a, err := app.Open(context.Background(), cfg, log, app.Options{PasswordParams: &CheapPasswords})
+	if opts.PasswordParams == nil {
+		opts.PasswordParams = &CheapPasswords
+	}
+	a, err := app.Open(context.Background(), cfg, log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

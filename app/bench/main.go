@@ -40,6 +40,8 @@ func main() {
 		err = benchCatalog(context.Background(), os.Args[2:])
 	case "orders":
 		err = benchOrders(context.Background(), os.Args[2:])
+	case "accounting":
+		err = benchAccounting(context.Background(), os.Args[2:])
 	case "webhooks":
 		err = benchWebhooks(context.Background(), os.Args[2:])
 	default:

@@ -100,6 +100,12 @@ type Store interface {
 	// Reserve and Release implement the service methods of the same names.
 	Reserve(ctx context.Context, orderID uuid.UUID, lines []ReserveLine) ([]Product, error)
 	Release(ctx context.Context, orderID uuid.UUID) error
+	// TakeReserved and ReturnTaken implement the service methods of the same names;
+	// actor and note go into the movements.
+	TakeReserved(ctx context.Context, orderID uuid.UUID, actor, note string) error
+	ReturnTaken(ctx context.Context, orderID uuid.UUID, actor, note string) error
+	// PrimaryPhotos returns the ready primary photo of each product that has one.
+	PrimaryPhotos(ctx context.Context, productIDs []uuid.UUID) (map[uuid.UUID]Photo, error)
 
 	// Version is the catalog's version, bumped by every committed change.
 	Version(ctx context.Context) (int64, error)

@@ -48,7 +48,7 @@ var transitions = map[Status][]Status{
 	StatusPendingPayment: {StatusProcessing, StatusOnHold, StatusCancelled, StatusExpired},
 	StatusOnHold:         {StatusProcessing, StatusCancelled, StatusRefunded},
 	StatusProcessing:     {StatusPicked, StatusCancelled, StatusOnHold},
-	StatusPicked:         {StatusShipped, StatusProcessing},
+	StatusPicked:         {StatusShipped, StatusProcessing, StatusCancelled}, // cancelled: by staff only (CancelPicked)
 	StatusShipped:        {StatusDelivered},
 	StatusDelivered:      {StatusRefunded},
 	StatusCancelled:      {StatusRefunded},

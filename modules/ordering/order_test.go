@@ -14,7 +14,7 @@ func TestStateMachine(t *testing.T) {
 		{StatusPendingPayment, StatusProcessing}, {StatusPendingPayment, StatusOnHold}, {StatusPendingPayment, StatusCancelled},
 		{StatusPendingPayment, StatusExpired}, {StatusOnHold, StatusProcessing}, {StatusOnHold, StatusCancelled},
 		{StatusOnHold, StatusRefunded}, {StatusProcessing, StatusPicked}, {StatusProcessing, StatusCancelled},
-		{StatusProcessing, StatusOnHold}, {StatusPicked, StatusShipped}, {StatusPicked, StatusProcessing},
+		{StatusProcessing, StatusOnHold}, {StatusPicked, StatusShipped}, {StatusPicked, StatusProcessing}, {StatusPicked, StatusCancelled},
 		{StatusShipped, StatusDelivered}, {StatusDelivered, StatusRefunded}, {StatusCancelled, StatusRefunded},
 		{StatusExpired, StatusProcessing}, {StatusExpired, StatusOnHold},
 	} {

@@ -121,6 +121,9 @@ type Store interface {
 	// OrderHead returns an order without its lines and history.
 	OrderHead(ctx context.Context, id uuid.UUID) (*Order, error)
 	ListClientOrders(ctx context.Context, f ClientFilter) ([]Order, error)
+	// PickQueue returns the processing orders with their lines, express first, then
+	// oldest first, at most limit of them.
+	PickQueue(ctx context.Context, limit int) ([]Order, error)
 	// UpdateOrder locks the order, lets fn change it and say what to record with the
 	// change, and saves all of it in one transaction.
 	UpdateOrder(ctx context.Context, id uuid.UUID, fn func(o *Order) (Change, error)) (*Order, error)
@@ -139,6 +142,9 @@ type Store interface {
 	// OpenConversations lists the orders whose last message is the customer's, the
 	// most recent first, after the cursor (last message time, order id).
 	OpenConversations(ctx context.Context, after *Cursor, limit int) ([]Conversation, error)
+	// HasReceived reports whether the app's customer has a shipped or delivered order
+	// containing the product (see Service.HasReceived).
+	HasReceived(ctx context.Context, appID uuid.UUID, identityRef string, productID uuid.UUID) (bool, error)
 }
 
 // Change is what a change to an order records besides the order: the history entry

@@ -20,6 +20,7 @@ const (
 	ObjCatalog    = "catalog"
 	ObjOrders     = "orders"
 	ObjMessages   = "messages"
+	ObjPayments   = "payments"
 	ObjFulfilment = "fulfilment"
 	ObjAccounting = "accounting"
 	ObjReviews    = "reviews"
@@ -30,7 +31,7 @@ const (
 
 // Objects lists every object of the policy, in menu order.
 var Objects = []string{
-	ObjDashboard, ObjOrders, ObjMessages, ObjFulfilment, ObjCatalog, ObjReviews,
+	ObjDashboard, ObjOrders, ObjMessages, ObjPayments, ObjFulfilment, ObjCatalog, ObjReviews,
 	ObjAccounting, ObjClients, ObjUsers, ObjAudit, ObjJobs, ObjSettings,
 }
 
@@ -57,6 +58,7 @@ manager, dashboard, read
 manager, catalog, *
 manager, orders, *
 manager, messages, *
+manager, payments, *
 manager, fulfilment, *
 manager, reviews, *
 manager, accounting, read
@@ -66,10 +68,12 @@ packer, fulfilment, *
 accountant, dashboard, read
 accountant, accounting, *
 accountant, orders, read
+accountant, payments, read
 
 support, dashboard, read
 support, orders, *
 support, messages, *
+support, payments, read
 support, reviews, *
 `
 

@@ -12,26 +12,26 @@ var wantPolicy = map[Role]map[string]string{
 	"admin": {
 		"dashboard": "rw", "orders": "rw", "messages": "rw", "fulfilment": "rw", "catalog": "rw",
 		"reviews": "rw", "accounting": "rw", "clients": "rw", "users": "rw", "audit": "rw",
-		"jobs": "rw", "settings": "rw",
+		"jobs": "rw", "settings": "rw", "payments": "rw",
 	},
 	"manager": {
 		"catalog": "rw", "orders": "rw", "messages": "rw", "fulfilment": "rw", "reviews": "rw",
-		"accounting": "r", "dashboard": "r",
+		"accounting": "r", "dashboard": "r", "payments": "rw",
 	},
 	"packer": {
 		"fulfilment": "rw",
 	},
 	"accountant": {
-		"accounting": "rw", "orders": "r", "dashboard": "r",
+		"accounting": "rw", "orders": "r", "dashboard": "r", "payments": "r",
 	},
 	"support": {
-		"orders": "rw", "messages": "rw", "reviews": "rw", "dashboard": "r",
+		"orders": "rw", "messages": "rw", "reviews": "rw", "dashboard": "r", "payments": "r",
 	},
 }
 
 // allObjects is the full list of objects the spec names, in menu order.
 var allObjects = []string{
-	"dashboard", "orders", "messages", "fulfilment", "catalog", "reviews",
+	"dashboard", "orders", "messages", "payments", "fulfilment", "catalog", "reviews",
 	"accounting", "clients", "users", "audit", "jobs", "settings",
 }
 

@@ -17,10 +17,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"orderdesk/modules/accounting"
 	"orderdesk/modules/catalog"
 	"orderdesk/modules/clients"
+	"orderdesk/modules/fulfilment"
 	"orderdesk/modules/ordering"
 	"orderdesk/modules/payments"
+	"orderdesk/modules/reviews"
 	"orderdesk/modules/settings"
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
@@ -47,19 +50,27 @@ type Deps struct {
 	Clients       *clients.Service
 	Orders        *ordering.Service
 	Payments      *payments.Service
+	Fulfilment    *fulfilment.Service
+	Settings      *settings.Service
 	Audit         ports.AuditLog
 	Templates     fs.FS
 	SecureCookies bool
 	// JobsUI is the Asynq monitoring UI, mounted at /admin/jobs when not nil.
 	JobsUI http.Handler
+	// Accounting serves the accountant's pages (nil leaves them out).
+	Accounting *accounting.Service
+	// ExplorerTxURL returns the block explorer's URL template for transactions
+	// ("{txid}" stands for the id), from the settings.
+	ExplorerTxURL func(ctx context.Context) (string, error)
 	// Stats returns the dashboard's figures.
-	Stats    func(ctx context.Context) ([]Stat, error)
-	Settings *settings.Service
+	Stats func(ctx context.Context) ([]Stat, error)
 	// TestPayments checks the connection to the payment provider and says what it
 	// found (the settings page's "Test connection"); with an error, the report (when
 	// not empty) says what failed. Nil hides the button.
 	TestPayments func(ctx context.Context) (report string, err error)
 	Log          *slog.Logger
+	// Reviews serves the moderation queue of product reviews (nil leaves it out).
+	Reviews *reviews.Service
 }
 
 // Route is one admin route and the permission it needs. Obj "" means any logged-in
@@ -111,13 +122,17 @@ func (h *Handler) Register(app *fiber.App) {
 	h.route(g, "GET", "/dashboard", staff.ObjDashboard, staff.ActRead, h.dashboard)
 
 	h.registerOrders(g)
+	h.registerPayments(g)
 
-	h.menu("Fulfilment", "/admin/fulfilment", staff.ObjFulfilment)
-	h.route(g, "GET", "/fulfilment", staff.ObjFulfilment, staff.ActRead, h.pickQueue)
+	h.registerFulfilment(g)
 
 	h.registerCatalog(g)
 	h.registerShipping(g)
+	if h.d.Reviews != nil {
+		h.registerReviews(g)
+	}
 
+	h.registerAccounting(g)
 	h.registerClients(g)
 
 	h.menu("Staff", "/admin/users", staff.ObjUsers)

@@ -252,6 +252,7 @@ type orderData struct {
 	CanSeeAddress  bool
 	Invoice        *payments.Invoice
 	Methods        []ports.PaymentMethod
+	Payment        *paymentPanel
 	Timeline       []timelineEntry
 	Messages       []ordering.Message
 	CanReadThread  bool
@@ -261,6 +262,8 @@ type orderData struct {
 	RefundOnCancel bool
 	Cancel         *form
 	Reply          *form
+	// Shipment is the fulfilment module's part: status, tracking, label, events.
+	Shipment *shipmentPanel
 }
 
 func emptyForm() *form { return &form{Values: map[string]string{}, Errors: map[string]string{}} }
@@ -309,11 +312,19 @@ func (h *Handler) orderPage(c *fiber.Ctx, status int, o *ordering.Order, cancel,
 		}
 		d.Address = a
 	}
+	shipment, err := h.shipmentPanel(ctx, p, o)
+	if err != nil {
+		return err
+	}
+	d.Shipment = shipment
 	inv, err := h.d.Payments.ForOrder(ctx, o.ID)
 	switch {
 	case err == nil:
 		d.Invoice, d.Methods = inv, inv.Methods()
 	case ports.ErrorCodeOf(err) != ports.ENOTFOUND:
+		return err
+	}
+	if d.Payment, err = h.paymentPanel(c, o, d.Invoice); err != nil {
 		return err
 	}
 	for _, e := range o.History {
@@ -367,6 +378,9 @@ func (h *Handler) orderPage(c *fiber.Ctx, status int, o *ordering.Order, cancel,
 		if f.Message != "" {
 			msg = f
 		}
+	}
+	if f := d.Payment.Failed(); f != nil {
+		msg = f
 	}
 	return h.page(c, status, "orders/order", "Order "+o.Number, d, msg)
 }

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -10,7 +9,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
-	"orderdesk/modules/ordering"
 	"orderdesk/ports"
 )
 
@@ -23,22 +21,6 @@ func (h *Handler) dashboard(c *fiber.Ctx) error {
 		}
 	}
 	return h.page(c, fiber.StatusOK, "dashboard", "Dashboard", stats, nil)
-}
-
-type queueData struct {
-	Orders []ordering.Order
-	More   bool
-}
-
-// pickQueue lists the paid orders waiting to be picked, oldest first.
-func (h *Handler) pickQueue(c *fiber.Ctx) error {
-	const page = 200
-	os, next, err := h.d.Orders.StaffOrders(c.UserContext(), ordering.StaffFilter{Status: ordering.StatusProcessing, Limit: page})
-	if err != nil {
-		return err
-	}
-	slices.Reverse(os) // the store pages newest first; the queue is served oldest first
-	return h.page(c, fiber.StatusOK, "fulfilment/queue", "Pick queue", queueData{Orders: os, More: next != nil}, nil)
 }
 
 type auditData struct {

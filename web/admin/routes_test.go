@@ -19,14 +19,18 @@ var allowed = map[string]struct{ read, write []staff.Role }{
 	staff.ObjUsers:     {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
 	staff.ObjAudit:     {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
 	staff.ObjJobs:      {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
-	staff.ObjSettings:  {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
 	staff.ObjClients:   {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
+	staff.ObjSettings:  {read: []staff.Role{"admin"}, write: []staff.Role{"admin"}},
 	staff.ObjCatalog:   {read: []staff.Role{"admin", "manager"}, write: []staff.Role{"admin", "manager"}},
 	staff.ObjFulfilment: {read: []staff.Role{"admin", "manager", "packer"},
 		write: []staff.Role{"admin", "manager", "packer"}},
 	staff.ObjOrders: {read: []staff.Role{"admin", "manager", "accountant", "support"},
 		write: []staff.Role{"admin", "manager", "support"}},
 	staff.ObjMessages: {read: []staff.Role{"admin", "manager", "support"}, write: []staff.Role{"admin", "manager", "support"}},
+	staff.ObjReviews:  {read: []staff.Role{"admin", "manager", "support"}, write: []staff.Role{"admin", "manager", "support"}},
+	staff.ObjPayments: {read: []staff.Role{"admin", "manager", "accountant", "support"}, write: []staff.Role{"admin", "manager"}},
+	staff.ObjAccounting: {read: []staff.Role{"admin", "manager", "accountant"},
+		write: []staff.Role{"admin", "accountant"}},
 }
 
 func roleIn(r staff.Role, rs []staff.Role) bool {

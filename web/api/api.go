@@ -23,8 +23,10 @@ import (
 
 	"orderdesk/modules/catalog"
 	"orderdesk/modules/clients"
+	"orderdesk/modules/fulfilment"
 	"orderdesk/modules/ordering"
 	"orderdesk/modules/payments"
+	"orderdesk/modules/reviews"
 	"orderdesk/ports"
 )
 
@@ -38,6 +40,10 @@ type Deps struct {
 	Log      *slog.Logger
 	// RateLimiter limits requests per API key; nil disables the limit.
 	RateLimiter ports.RateLimiter
+	// Fulfilment gives orders their shipment (status, tracking).
+	Fulfilment *fulfilment.Service
+	// Reviews serves products' reviews and ratings (nil leaves them out).
+	Reviews *reviews.Service
 }
 
 // Handler serves the API.
@@ -93,6 +99,9 @@ func (h *Handler) Register(app *fiber.App) {
 	g.Get("/categories", h.listCategories)
 	g.Get("/products", h.listProducts)
 	g.Get("/products/:id", h.getProduct)
+	if h.d.Reviews != nil {
+		h.registerReviews(g)
+	}
 	g.Get("/shipping-methods", h.listShippingMethods)
 	g.Post("/orders", h.identity, h.placeOrder)
 	g.Get("/orders", h.identity, h.listOrders)
@@ -221,15 +230,15 @@ func decodeCursor(s string) (*catalog.Cursor, error) {
 	return &catalog.Cursor{ID: uid, Value: value}, nil
 }
 
-// cached answers a catalog GET from the response cache, keyed by the catalog's
-// version: any committed change to the catalog makes a new version, so a cached
-// answer is never stale. It honours If-None-Match with 304.
+// cached answers a catalog GET from the response cache, keyed by the catalog's and
+// the reviews' versions (cacheVersion): any committed change to either makes a new
+// version, so a cached answer is never stale. It honours If-None-Match with 304.
 func (h *Handler) cached(c *fiber.Ctx, build func(ctx context.Context) (any, error)) error {
-	version, err := h.d.Catalog.Version(c.UserContext())
+	version, err := h.cacheVersion(c.UserContext())
 	if err != nil {
 		return err
 	}
-	key := strconv.FormatInt(version, 10) + " " + string(c.Request().URI().RequestURI())
+	key := version + " " + string(c.Request().URI().RequestURI())
 	e, ok := h.cache.get(key)
 	if !ok {
 		v, err := build(c.UserContext())

@@ -47,6 +47,8 @@ type Product struct {
 	WeightUnit        string  `json:"weightUnit"`
 	Photos            []Photo `json:"photos"`
 	AvailableQuantity *int    `json:"availableQuantity"`
+	// Rating is set from the reviews module (withRatings).
+	Rating RatingJSON `json:"rating"`
 }
 
 func idString(id *uuid.UUID) *string {
@@ -146,8 +148,13 @@ func (h *Handler) listProducts(c *fiber.Ctx) error {
 			return nil, err
 		}
 		out := page[Product]{Data: make([]Product, 0, len(ps)), NextCursor: encodeCursor(next)}
+		ids := make([]uuid.UUID, len(ps))
 		for i := range ps {
 			out.Data = append(out.Data, h.product(&ps[i]))
+			ids[i] = ps[i].ID
+		}
+		if err := h.withRatings(ctx, out.Data, ids); err != nil {
+			return nil, err
 		}
 		return out, nil
 	})
@@ -163,6 +170,10 @@ func (h *Handler) getProduct(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		return h.product(p), nil
+		out := []Product{h.product(p)}
+		if err := h.withRatings(ctx, out, []uuid.UUID{p.ID}); err != nil {
+			return nil, err
+		}
+		return out[0], nil
 	})
 }

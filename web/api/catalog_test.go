@@ -313,6 +313,7 @@ func TestValidatorCatchesMismatches(t *testing.T) {
 		"price": map[string]any{"amount": "12.50", "currency": "GBP"}, "weight": "250", "weightUnit": "grams",
 		"photos":            []any{map[string]any{"url": "http://shop.test/media/a.jpg", "thumbnailUrl": "http://shop.test/media/b.jpg", "alt": ""}},
 		"availableQuantity": 3,
+		"rating":            map[string]any{"average": "4.5", "count": 2},
 	}
 	with := func(k string, v any) map[string]any {
 		m := map[string]any{}
@@ -689,12 +690,15 @@ func TestProductFields(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	wantKeys := []string{"availableQuantity", "categoryId", "description", "id", "name", "photos", "price", "sku", "weight", "weightUnit"}
+	wantKeys := []string{"availableQuantity", "categoryId", "description", "id", "name", "photos", "price", "rating", "sku", "weight", "weightUnit"}
 	if !slices.Equal(keys, wantKeys) {
 		t.Errorf("fields %v, want %v", keys, wantKeys)
 	}
 	if string(fields["photos"]) != "[]" {
 		t.Errorf("photos %s, want []", fields["photos"])
+	}
+	if string(fields["rating"]) != `{"average":null,"count":0}` {
+		t.Errorf("rating %s, want no reviews", fields["rating"])
 	}
 	if string(fields["price"]) != `{"amount":"12.50","currency":"GBP"}` {
 		t.Errorf("price %s", fields["price"])

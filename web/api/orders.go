@@ -20,6 +20,7 @@ import (
 
 	"orderdesk/modules/catalog"
 	"orderdesk/modules/clients"
+	"orderdesk/modules/fulfilment"
 	"orderdesk/modules/ordering"
 	"orderdesk/modules/payments"
 	"orderdesk/ports"
@@ -264,8 +265,8 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func btc(sats int64) Money { return Money{Amount: ports.FormatMinor(sats, "BTC"), Currency: "BTC"} }
 
 // orderJSON renders an order with its invoice (inv may be nil only if the order has
-// none, which placement never leaves).
-func (h *Handler) orderJSON(o *ordering.Order, inv *payments.Invoice) (*OrderJSON, error) {
+// none, which placement never leaves) and its shipment (nil until it is picked).
+func (h *Handler) orderJSON(o *ordering.Order, inv *payments.Invoice, sh *fulfilment.Shipment) (*OrderJSON, error) {
 	if inv == nil {
 		return nil, fmt.Errorf("order %s has no invoice", o.Number)
 	}
@@ -279,7 +280,7 @@ func (h *Handler) orderJSON(o *ordering.Order, inv *payments.Invoice) (*OrderJSO
 		ShippingMethod:  map[string]any{"id": o.ShippingMethodID.String(), "name": o.ShippingName, "service": o.ShippingServiceCode},
 		ShippingAddress: *addr, Note: o.Note, History: make([]HistoryJSON, 0, len(o.History)),
 		CreatedAt: rfc3339(o.CreatedAt), UpdatedAt: rfc3339(o.UpdatedAt),
-		Shipment: ShipmentJSON{Status: "pending", Carrier: "Royal Mail", Service: o.ShippingServiceCode},
+		Shipment: h.shipmentJSON(o, sh),
 	}
 	for _, l := range o.Lines {
 		lj := LineJSON{ProductID: l.ProductID.String(), Name: l.Name, SKU: l.SKU, Quantity: l.Quantity,
@@ -308,12 +309,31 @@ func (h *Handler) orderJSON(o *ordering.Order, inv *payments.Invoice) (*OrderJSO
 	return out, nil
 }
 
+// shipmentJSON is an order's shipment: pending until the order is picked, then the
+// fulfilment module's status, with the tracking number once the carrier gave one.
+func (h *Handler) shipmentJSON(o *ordering.Order, sh *fulfilment.Shipment) ShipmentJSON {
+	out := ShipmentJSON{Status: "pending", Carrier: fulfilment.Carrier, Service: o.ShippingServiceCode}
+	if sh == nil {
+		return out
+	}
+	out.Status, out.Service = sh.PublicStatus(), sh.ServiceCode
+	if n := sh.TrackingNumber(); n != "" {
+		u := h.d.Fulfilment.TrackingURL(n)
+		out.TrackingNumber, out.TrackingURL = &n, &u
+	}
+	return out
+}
+
 func (h *Handler) sendOrder(c *fiber.Ctx, status int, o *ordering.Order) error {
 	inv, err := h.d.Payments.ForOrder(c.UserContext(), o.ID)
 	if err != nil {
 		return err
 	}
-	oj, err := h.orderJSON(o, inv)
+	shs, err := h.d.Fulfilment.ForOrders(c.UserContext(), []uuid.UUID{o.ID})
+	if err != nil {
+		return err
+	}
+	oj, err := h.orderJSON(o, inv, shs[o.ID])
 	if err != nil {
 		return err
 	}
@@ -396,9 +416,13 @@ func (h *Handler) listOrders(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	shipments, err := h.d.Fulfilment.ForOrders(c.UserContext(), ids)
+	if err != nil {
+		return err
+	}
 	out := page[*OrderJSON]{Data: make([]*OrderJSON, 0, len(os))}
 	for i := range os {
-		oj, err := h.orderJSON(&os[i], invoices[os[i].ID])
+		oj, err := h.orderJSON(&os[i], invoices[os[i].ID], shipments[os[i].ID])
 		if err != nil {
 			return err
 		}
@@ -513,7 +537,8 @@ func (h *Handler) paymentQR(c *fiber.Ctx) error {
 	}
 	// Only while the order awaits payment: the invoice of a cancelled order stays
 	// pending at the gateway, and its QR code must not invite a payment.
-	if uri == "" || inv.Status != payments.StatusPending || o.Status != ordering.StatusPendingPayment {
+	if uri == "" || (inv.Status != payments.StatusPending && inv.Status != payments.StatusPartiallyPaid) ||
+		o.Status != ordering.StatusPendingPayment {
 		return fiber.NewError(fiber.StatusNotFound, "This order has no payment address to show (yet).")
 	}
 	png, err := qrcode.Encode(uri, qrcode.Medium, 320)
