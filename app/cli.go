@@ -47,6 +47,9 @@ Commands:
   dev                          development: start a local PostgreSQL and Redis under .data/
                                unless DATABASE_URL and REDIS_URL are set, migrate, seed,
                                and run; Ctrl-C stops everything it started
+  bot                          run the Telegram shop bot, a client app of OrderDesk's REST
+                               API and webhooks (TELEGRAM_BOT_TOKEN, ORDERDESK_API_URL,
+                               ORDERDESK_API_KEY, BOT_WEBHOOK_SECRET, ...; see README.md)
   healthcheck                  exit 0 when the local server answers /healthz (for
                                container health checks)
   help                         show this text
@@ -125,6 +128,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return withConfig(func(cfg *Config) error { return seedDemo(ctx, cfg, stdout) })
 	case "btcpay":
 		return btcpayCommand(ctx, rest, os.Getenv, stdout)
+	case "bot":
+		return botCommand(ctx, rest, os.Getenv)
 	case "healthcheck":
 		return healthcheck(ctx)
 	case "dev":

@@ -49,13 +49,13 @@ func TestModerateReviews(t *testing.T) {
 	}
 	kind := post("tg-kind", 5, "Wonderful tea 🍵 <b>not bold</b>")
 	spam := post("tg-spam", 1, "Cheaper at spam.example!!!")
-	env.CreateUser(t, "sue", staff.RoleSupport, "correct horse battery")
+	env.CreateUser(t, "rita", staff.RoleSupport, "correct horse battery")
 	env.CreateUser(t, "pat", staff.RolePacker, "correct horse battery")
 	ctx := apptest.Browser(t, 90*time.Second)
 	u := env.URL
 
 	if err := chromedp.Do(ctx,
-		logIn(u, "sue", "correct horse battery"),
+		logIn(u, "rita", "correct horse battery"),
 		chromedp.WaitVisible(chromedp.ID("menu")),
 		chromedp.Click(chromedp.CSS(`#menu a[href="/admin/reviews"]`)),
 		chromedp.WaitVisible(chromedp.ID("review-tabs")),
@@ -116,7 +116,7 @@ func TestModerateReviews(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	if reason := run(t, ctx, chromedp.Text(chromedp.CSS(`#review-`+spam+` .hidden-reason`))); !strings.Contains(reason, "Hidden by sue") ||
+	if reason := run(t, ctx, chromedp.Text(chromedp.CSS(`#review-`+spam+` .hidden-reason`))); !strings.Contains(reason, "Hidden by rita") ||
 		!strings.Contains(reason, "Advertises another shop") {
 		t.Fatalf("hidden reason %q", reason)
 	}
@@ -132,7 +132,7 @@ func TestModerateReviews(t *testing.T) {
 		t.Fatal(err)
 	}
 	if reply := run(t, ctx, chromedp.Text(chromedp.ID("reply-text-"+kind))); !strings.Contains(reply, "Thank you for the kind words! 🙏") ||
-		!strings.Contains(reply, "by sue") {
+		!strings.Contains(reply, "by rita") {
 		t.Fatalf("reply %q", reply)
 	}
 
@@ -162,8 +162,8 @@ func TestModerateReviews(t *testing.T) {
 		t.Fatalf("rating %+v", product.Rating)
 	}
 
-	// The audit log has each action, by sue.
-	entries, err := env.App.Audit.ListAudit(context.Background(), ports.AuditFilter{Actor: "sue", Action: "review.", Limit: 20})
+	// The audit log has each action, by rita.
+	entries, err := env.App.Audit.ListAudit(context.Background(), ports.AuditFilter{Actor: "rita", Action: "review.", Limit: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
