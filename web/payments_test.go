@@ -188,6 +188,16 @@ func TestPaymentExceptionDecisions(t *testing.T) {
 		t.Fatalf("ledger postings %v", got)
 	}
 
+	// A paid order cancelled (before picking) turns its sale into a refund owed.
+	o = placed(t, env, shop, 1)
+	simulate(t, env, o.ID, "pay")
+	if _, err := env.App.Orders.Cancel(staffCtx, o, "out of stock after all"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ledgerJobs(t, env, o.ID); len(got) != 2 || got[1] != ports.LedgerPaidOrderCancelled {
+		t.Fatalf("ledger postings %v", got)
+	}
+
 	// Mark paid needs a reason, then moves the order on.
 	o = placed(t, env, shop, 1)
 	if _, err := env.App.Payments.MarkPaid(staffCtx, o.ID, "  "); ports.ErrorCodeOf(err) != ports.EINVALID {

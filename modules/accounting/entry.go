@@ -171,8 +171,8 @@ func ValidateEvent(ev ports.LedgerEvent) error {
 		}
 	case ports.LedgerLatePaymentAccepted:
 		split()
-		if ev.AmountPence <= 0 {
-			bad("amountPence", "An accepted payment received something.")
+		if ev.ReceivedPence <= 0 {
+			bad("receivedPence", "An accepted payment received something.")
 		}
 	case ports.LedgerPaidOrderCancelled:
 		split()
@@ -258,7 +258,8 @@ func (b *builder) lines() []Line {
 //     earn the subtotal and shipping; the difference is a rounding/FX difference.
 //   - overpayment: the wallet receives AmountPence more, owed to the customer
 //     (Customer overpayments).
-//   - late_payment_accepted: as payment_settled, with AmountPence received.
+//   - late_payment_accepted: as payment_settled (ReceivedPence received; a shortfall
+//     is a difference too).
 //   - refund: the wallet pays AmountPence, which settles first what the order's
 //     customer is owed (refunds payable, then overpayments); the rest is a Refund.
 //   - paid_order_cancelled: the order's sales and shipping income are reversed and
@@ -272,9 +273,6 @@ func Lines(ev ports.LedgerEvent, owed Owed) ([]Line, error) {
 	switch ev.Kind {
 	case ports.LedgerPaymentSettled, ports.LedgerLatePaymentAccepted:
 		received := ev.ReceivedPence
-		if ev.Kind == ports.LedgerLatePaymentAccepted {
-			received = ev.AmountPence
-		}
 		asset := AccWallet
 		if ev.AmountSats == 0 {
 			asset = AccOutside

@@ -73,11 +73,11 @@ func TestLines(t *testing.T) {
 			e.AmountPence, e.AmountSats, e.RatePence = 1000, 20_000, rate
 		}), accounting.Owed{}, []accounting.Line{l(accounting.AccWallet, 1000, 20_000, rate), l(accounting.AccOverpayments, -1000)}},
 		{"late payment accepted in full", ev(ports.LedgerLatePaymentAccepted, func(e *ports.LedgerEvent) {
-			e.AmountPence, e.AmountSats, e.RatePence = 4350, sats, rate
+			e.ReceivedPence, e.AmountSats, e.RatePence = 4350, sats, rate
 		}), accounting.Owed{}, []accounting.Line{
 			l(accounting.AccWallet, 4350, sats, rate), l(accounting.AccSales, -4000), l(accounting.AccShipping, -350)}},
 		{"partial payment accepted", ev(ports.LedgerLatePaymentAccepted, func(e *ports.LedgerEvent) {
-			e.AmountPence, e.AmountSats, e.RatePence = 4000, 80_000, rate
+			e.ReceivedPence, e.AmountSats, e.RatePence = 4000, 80_000, rate
 		}), accounting.Owed{}, []accounting.Line{
 			l(accounting.AccWallet, 4000, 80_000, rate), l(accounting.AccFX, 350), l(accounting.AccSales, -4000), l(accounting.AccShipping, -350)}},
 		{"paid order cancelled", ev(ports.LedgerPaidOrderCancelled, nil), accounting.Owed{}, []accounting.Line{
@@ -145,7 +145,7 @@ func TestValidateEvent(t *testing.T) {
 		{"settled without receiving", "receivedPence", ev(ports.LedgerPaymentSettled, nil)},
 		{"total not subtotal + shipping", "totalPence", ev(ports.LedgerPaymentSettled, func(e *ports.LedgerEvent) { e.ReceivedPence, e.TotalPence = 4350, 4351 })},
 		{"no total", "totalPence", ev(ports.LedgerPaidOrderCancelled, func(e *ports.LedgerEvent) { e.SubtotalPence, e.ShippingPence, e.TotalPence = 0, 0, 0 })},
-		{"late payment of nothing", "amountPence", ev(ports.LedgerLatePaymentAccepted, nil)},
+		{"late payment of nothing", "receivedPence", ev(ports.LedgerLatePaymentAccepted, nil)},
 		{"refund of nothing", "amountPence", ev(ports.LedgerRefund, nil)},
 		{"overpayment of nothing", "amountPence", ev(ports.LedgerOverpayment, nil)},
 		{"postage of nothing", "amountPence", ev(ports.LedgerPostagePurchased, nil)},

@@ -99,6 +99,9 @@ func (s *Service) CancelPicked(ctx context.Context, id uuid.UUID, reason string)
 		if err := s.stock.Release(ctx, id); err != nil {
 			return err
 		}
+		if err := s.payments.OrderCancelled(ctx, id); err != nil {
+			return err
+		}
 		out = o
 		return s.events.Publish(ctx, o.AppID, EventStatusChanged, o.ID.String(), EventData(o))
 	})

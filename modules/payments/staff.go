@@ -183,7 +183,8 @@ func (s *Service) Refund(ctx context.Context, orderID uuid.UUID, policy string) 
 
 // OrderCancelled hears that an order was cancelled, in its transaction: an invoice
 // nothing was paid into is voided at the gateway by a queued job, so the customer
-// cannot pay it any more.
+// cannot pay it any more; a paid one asks the ledger to turn the sale into a refund
+// owed to the customer.
 func (s *Service) OrderCancelled(ctx context.Context, orderID uuid.UUID) error {
 	inv, err := s.store.Invoice(ctx, orderID)
 	if err != nil {
@@ -191,6 +192,13 @@ func (s *Service) OrderCancelled(ctx context.Context, orderID uuid.UUID) error {
 			return nil
 		}
 		return err
+	}
+	if inv.SettledAt != nil && inv.Status != StatusRefunded {
+		e := ports.LedgerEvent{ID: "cancelled:" + orderID.String(), Kind: ports.LedgerPaidOrderCancelled, At: s.clock(),
+			OrderID: orderID.String(), OrderNumber: inv.OrderNumber, SubtotalPence: inv.SubtotalMinor,
+			ShippingPence: inv.ShippingMinor, TotalPence: inv.AmountMinor}
+		payload, _ := json.Marshal(e)
+		return s.store.AddJobs(ctx, ports.Job{ID: "ledger:" + e.ID, Type: ports.JobLedgerPost, Payload: payload})
 	}
 	if inv.Status != StatusPending {
 		return nil

@@ -79,7 +79,7 @@ func Events(r *rand.Rand, prefix string, n int, start time.Time) []ports.LedgerE
 		case p < 8:
 			amount := max(total-r.Int64N(total/5+1), 1)
 			ev(ports.LedgerLatePaymentAccepted, func(e *ports.LedgerEvent) {
-				e.AmountPence, e.AmountSats, e.RatePence = amount, sats(amount), rate
+				e.ReceivedPence, e.AmountSats, e.RatePence = amount, sats(amount), rate
 			})
 			paid = true
 		}
