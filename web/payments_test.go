@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -243,5 +244,77 @@ func TestCancelledOrderInvoiceVoided(t *testing.T) {
 	}
 	if _, err := env.App.Payments.Simulate(staffCtx, o.ID, "pay"); ports.ErrorCodeOf(err) != ports.ECONFLICT {
 		t.Fatalf("paying a voided invoice: %v", err)
+	}
+}
+
+// TestLedgerPostsPaymentEvents runs every money event the payments module produces
+// through the accounting module, as the worker would: each is a valid event, posts one
+// balanced entry, and posting it again posts nothing.
+func TestLedgerPostsPaymentEvents(t *testing.T) {
+	env := apptest.Start(t)
+	shop := env.NewShop(t, "ledger")
+	var orders []uuid.UUID
+	for _, actions := range [][]string{{"pay"}, {"overpay"}, {"pay_partial", "expire"}, {"pay_late"}, {"pay"}, {}} {
+		o := placed(t, env, shop, 1)
+		simulate(t, env, o.ID, actions...)
+		orders = append(orders, o.ID)
+	}
+	if _, err := env.App.Payments.Accept(staffCtx, orders[2], ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Payments.Refund(staffCtx, orders[3], "RateThen"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Payments.Refund(staffCtx, orders[1], "OverpaidAmount"); err != nil {
+		t.Fatal(err)
+	}
+	o4, err := env.App.Orders.Order(staffCtx, orders[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Orders.Cancel(staffCtx, o4, "customer changed mind"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Payments.MarkPaid(staffCtx, orders[5], "bank transfer"); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(orders))
+	for i, id := range orders {
+		ids[i] = id.String()
+	}
+	var payloads [][]byte
+	if err := env.App.DB.SelectContext(staffCtx, &payloads, `SELECT payload FROM platform.outbox WHERE job_type = $1
+		AND convert_from(payload, 'UTF8')::jsonb->>'orderId' = ANY($2) ORDER BY id`, ports.JobLedgerPost, ids); err != nil {
+		t.Fatal(err)
+	}
+	// Five settlements (one an accepted partial payment, one marked paid), an
+	// overpayment, two refunds (a late payment, an overpayment) and a cancellation.
+	if len(payloads) != 9 {
+		t.Fatalf("%d ledger events, want 9", len(payloads))
+	}
+	count := func() int {
+		var n int
+		if err := env.App.DB.GetContext(staffCtx, &n, `SELECT count(*) FROM accounting.journal_entries`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	for round := 0; round < 2; round++ {
+		for _, p := range payloads {
+			if err := env.App.Accounting.PostJob(staffCtx, p); err != nil {
+				t.Fatalf("post %s: %v", p, err)
+			}
+		}
+	}
+	if got := count() - before; got != len(payloads) {
+		t.Fatalf("%d entries posted for %d events", got, len(payloads))
+	}
+	tb, err := env.App.Accounting.TrialBalance(staffCtx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb.Net() != 0 || tb.DebitPence != tb.CreditPence {
+		t.Fatalf("trial balance: net %d, debits %d, credits %d", tb.Net(), tb.DebitPence, tb.CreditPence)
 	}
 }
