@@ -50,7 +50,7 @@ func TestModerateReviews(t *testing.T) {
 	kind := post("tg-kind", 5, "Wonderful tea 🍵 <b>not bold</b>")
 	spam := post("tg-spam", 1, "Cheaper at spam.example!!!")
 	env.CreateUser(t, "rita", staff.RoleSupport, "correct horse battery")
-	env.CreateUser(t, "pat", staff.RolePacker, "correct horse battery")
+	env.CreateUser(t, "rev-packer", staff.RolePacker, "correct horse battery")
 	ctx := apptest.Browser(t, 90*time.Second)
 	u := env.URL
 
@@ -180,7 +180,7 @@ func TestModerateReviews(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("logout")),
 		chromedp.WaitVisible(chromedp.ID("username")),
-		logIn(u, "pat", "correct horse battery"),
+		logIn(u, "rev-packer", "correct horse battery"),
 		chromedp.WaitVisible(chromedp.ID("menu")),
 		chromedp.Navigate(u+"/admin/reviews"),
 		chromedp.WaitVisible(chromedp.ID("main")),
