@@ -366,19 +366,28 @@ func (h *Handler) placeOrder(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !replayed {
-		// Ask the gateway now so that the answer normally carries the payment
-		// instructions; if it is slow or down, the queued job finishes the work.
-		ictx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		if _, err := h.d.Payments.CreateInvoice(ictx, o.ID); err != nil {
-			h.d.Log.Warn("invoice not created while placing the order; the job will retry", "order", o.Number, "err", err)
-		}
-		cancel()
-	} else {
-		c.Set("Idempotent-Replayed", "true")
-	}
 	c.Location("/api/v1/orders/" + o.ID.String())
-	return h.sendOrder(c, fiber.StatusCreated, o)
+	if replayed {
+		c.Set("Idempotent-Replayed", "true")
+		return h.sendOrder(c, fiber.StatusCreated, o)
+	}
+	// Ask the gateway now so that the answer normally carries the payment
+	// instructions; if it is slow or down, the queued job finishes the work.
+	ictx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	inv, err := h.d.Payments.CreateInvoice(ictx, o.ID)
+	cancel()
+	if err != nil {
+		h.d.Log.Warn("invoice not created while placing the order; the job will retry", "order", o.Number, "err", err)
+		if inv, err = h.d.Payments.ForOrder(ctx, o.ID); err != nil {
+			return err
+		}
+	}
+	// A new order has no shipment yet.
+	oj, err := h.orderJSON(o, inv, nil)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(oj)
 }
 
 func (h *Handler) listOrders(c *fiber.Ctx) error {
