@@ -1,9 +1,6 @@
 package bot
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +13,7 @@ import (
 
 	tele "gopkg.in/telebot.v3"
 
+	"orderdesk/modules/clients"
 	"orderdesk/web/api/client"
 )
 
@@ -23,59 +21,24 @@ import (
 // "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>".
 const SignatureHeader = "OrderDesk-Signature"
 
-// Errors of verifySignature.
+// Errors of verifySignature: a missing header, and those of clients.VerifySignature.
 var (
 	errSignatureMissing  = errors.New("no OrderDesk-Signature header")
-	errSignatureFormat   = errors.New("the signature header is not t=<unix seconds>,v1=<hex>")
-	errSignatureMismatch = errors.New("the signature does not match the body")
-	errSignatureStale    = errors.New("the signature's timestamp is too old (or in the future)")
+	errSignatureFormat   = clients.ErrSignatureFormat
+	errSignatureMismatch = clients.ErrSignatureMismatch
+	errSignatureStale    = clients.ErrSignatureExpired
 )
 
-// verifySignature checks an OrderDesk-Signature header against the raw body: one of
-// its v1 values (there are two while a secret is rotated) must be the HMAC of
-// "<t>.<body>", compared in constant time, and t must be within tolerance of now, so a
+// verifySignature checks an OrderDesk-Signature header against the raw body with
+// OrderDesk's own verifier (clients.VerifySignature, the one the README offers client
+// apps written in Go): the HMAC of "<t>.<body>" compared in constant time, one of
+// several v1 values while a secret is rotated, and t within tolerance of now, so a
 // captured request cannot be replayed later.
 func verifySignature(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
 	if header == "" {
 		return errSignatureMissing
 	}
-	var ts string
-	var sigs [][]byte
-	for part := range strings.SplitSeq(header, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			return errSignatureFormat
-		}
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			sig, err := hex.DecodeString(v)
-			if err != nil {
-				return errSignatureFormat
-			}
-			sigs = append(sigs, sig)
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return errSignatureFormat
-	}
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts + "."))
-	m.Write(body)
-	want := m.Sum(nil)
-	match := false
-	for _, sig := range sigs {
-		match = hmac.Equal(sig, want) || match
-	}
-	if !match {
-		return errSignatureMismatch
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return errSignatureStale
-	}
-	return nil
+	return clients.VerifySignature(secret, header, body, now, tolerance)
 }
 
 // event is the body of an OrderDesk webhook.
