@@ -322,7 +322,7 @@ func (a *App) NewWorker() *asynq.Worker {
 	w.Handle(ports.JobLedgerPost, a.Accounting.PostJob)
 	w.Handle(fulfilment.JobRegister, a.Fulfilment.RegisterJob)
 	w.Handle(fulfilment.JobPollCarrier, a.Fulfilment.PollCarrier)
-	w.Every(ports.PeriodicJob{Cron: "*/5 * * * *", Type: fulfilment.JobPollCarrier, Queue: ports.QueueDefault})
+	w.Every(ports.PeriodicJob{Cron: "* * * * *", Type: fulfilment.JobPollCarrier, Queue: ports.QueueDefault})
 	if a.Tracker != nil {
 		w.Handle(fulfilment.JobTrack, a.Fulfilment.Track)
 		w.Every(ports.PeriodicJob{Cron: "17 * * * *", Type: fulfilment.JobTrack, Queue: ports.QueueLow})

@@ -365,9 +365,14 @@ func NextTrackingPoll(now, shippedAt time.Time) *time.Time {
 
 // NextCarrierPoll says when to read a registered order back from the carrier (push-only
 // orders waiting for the label to be printed in Click & Drop, labels not yet made):
-// every 15 minutes on the day of picking, hourly after that.
+// every minute in the first hour after picking (a packer printing the label in Click &
+// Drop right away sees the order shipped at once), every 15 minutes for the rest of that
+// day, hourly after that.
 func NextCarrierPoll(now, pickedAt time.Time) time.Time {
-	if now.Sub(pickedAt) < 24*time.Hour {
+	switch age := now.Sub(pickedAt); {
+	case age < time.Hour:
+		return now.Add(time.Minute)
+	case age < 24*time.Hour:
 		return now.Add(15 * time.Minute)
 	}
 	return now.Add(time.Hour)

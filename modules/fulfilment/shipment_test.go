@@ -194,7 +194,8 @@ func TestPollSchedules(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ age, want time.Duration }{
-		{0, 15 * time.Minute}, {23 * time.Hour, 15 * time.Minute}, {24 * time.Hour, time.Hour}, {72 * time.Hour, time.Hour},
+		{0, time.Minute}, {59 * time.Minute, time.Minute}, {time.Hour, 15 * time.Minute}, {23 * time.Hour, 15 * time.Minute},
+		{24 * time.Hour, time.Hour}, {72 * time.Hour, time.Hour},
 	} {
 		if got := NextCarrierPoll(t0, t0.Add(-tc.age)); !got.Equal(t0.Add(tc.want)) {
 			t.Errorf("picked %v ago: next carrier poll %v, want in %v", tc.age, got, tc.want)
