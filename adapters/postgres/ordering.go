@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -120,38 +121,52 @@ const insertHistory = `INSERT INTO ordering.history (order_id, status, at, actor
 
 // CreateOrder inserts an order with its lines and first history entry.
 func (s *OrderStore) CreateOrder(ctx context.Context, o *ordering.Order, h ordering.HistoryEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		// The number is drawn in the insert itself (same form as ordering.FormatNumber),
-		// saving a round trip.
-		rows, err := sqlx.NamedQueryContext(ctx, tx, `INSERT INTO ordering.orders (`+orderColumns+`) VALUES (:id,
-			coalesce(nullif(:number, ''), 'OD-' || nextval('ordering.order_number_seq')), :app_id,
-			:identity_ref, :status, :shipping_method_id, :shipping_name, :shipping_service_code, :package_format, :express,
-			:subtotal_minor, :shipping_minor, :total_minor, :currency, :weight_grams, :address_sealed, :note, :cancel_reason,
-			:refund_due, :created_at, :updated_at) RETURNING number`, o)
-		if err != nil {
-			return fmt.Errorf("insert order: %w", err)
-		}
-		for rows.Next() {
-			if err := rows.Scan(&o.Number); err != nil {
-				rows.Close()
-				return fmt.Errorf("insert order: %w", err)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("insert order: %w", err)
-		}
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.order_lines (order_id, line_no, product_id, name, sku,
-			unit_price_minor, quantity, weight_unit, weight_milli, unit_weight_grams, line_total_minor) VALUES (:order_id, :line_no,
-			:product_id, :name, :sku, :unit_price_minor, :quantity, :weight_unit, :weight_milli, :unit_weight_grams, :line_total_minor)`,
-			o.Lines); err != nil {
-			return fmt.Errorf("insert lines: %w", err)
-		}
-		if _, err := tx.NamedExecContext(ctx, insertHistory, &h); err != nil {
-			return fmt.Errorf("insert history: %w", err)
-		}
-		return nil
-	})
+	type line struct {
+		LineNo          int       `json:"line_no"`
+		ProductID       uuid.UUID `json:"product_id"`
+		Name            string    `json:"name"`
+		SKU             *string   `json:"sku"`
+		UnitPriceMinor  int64     `json:"unit_price_minor"`
+		Quantity        int       `json:"quantity"`
+		WeightUnit      string    `json:"weight_unit"`
+		WeightMilli     *int64    `json:"weight_milli"`
+		UnitWeightGrams int       `json:"unit_weight_grams"`
+		LineTotalMinor  int64     `json:"line_total_minor"`
+	}
+	lines := make([]line, len(o.Lines))
+	for i, l := range o.Lines {
+		lines[i] = line{l.LineNo, l.ProductID, l.Name, l.SKU, l.UnitPriceMinor, l.Quantity, l.WeightUnit, l.WeightMilli,
+			l.UnitWeightGrams, l.LineTotalMinor}
+	}
+	linesJSON, err := json.Marshal(lines)
+	if err != nil {
+		return fmt.Errorf("insert lines: %w", err)
+	}
+	// One statement, one round trip: the order (its number drawn in the insert, same
+	// form as ordering.FormatNumber), its lines and its first history entry. The lines'
+	// foreign key is checked at the end of the statement, when the order exists.
+	err = s.db.q(ctx).QueryRowxContext(ctx, `WITH o AS (
+			INSERT INTO ordering.orders (`+orderColumns+`) VALUES ($1, coalesce(nullif($2, ''), 'OD-' || nextval('ordering.order_number_seq')),
+				$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+			RETURNING number),
+		l AS (
+			INSERT INTO ordering.order_lines (order_id, line_no, product_id, name, sku, unit_price_minor, quantity, weight_unit,
+				weight_milli, unit_weight_grams, line_total_minor)
+			SELECT $1, l.line_no, l.product_id, l.name, l.sku, l.unit_price_minor, l.quantity, l.weight_unit, l.weight_milli,
+				l.unit_weight_grams, l.line_total_minor
+			FROM jsonb_to_recordset($22::jsonb) AS l(line_no int, product_id uuid, name text, sku text, unit_price_minor bigint,
+				quantity int, weight_unit text, weight_milli bigint, unit_weight_grams int, line_total_minor bigint)),
+		h AS (
+			INSERT INTO ordering.history (order_id, status, at, actor_kind, actor, note) VALUES ($1, $23, $24, $25, $26, $27))
+		SELECT number FROM o`,
+		o.ID, o.Number, o.AppID, o.IdentityRef, o.Status, o.ShippingMethodID, o.ShippingName, o.ShippingServiceCode,
+		o.PackageFormat, o.Express, o.SubtotalMinor, o.ShippingMinor, o.TotalMinor, o.Currency, o.WeightGrams, o.AddressSealed,
+		o.Note, o.CancelReason, o.RefundDue, o.CreatedAt, o.UpdatedAt, linesJSON,
+		h.Status, h.At, h.ActorKind, h.Actor, h.Note).Scan(&o.Number)
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	return nil
 }
 
 // OrderHead returns an order without its lines and history.
