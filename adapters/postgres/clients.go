@@ -223,21 +223,36 @@ func (s *ClientStore) AddEvent(ctx context.Context, ev *clients.Event, newDelive
 	var out []clients.Delivery
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		// One round trip: the event is inserted only for an existing app, whose
-		// disabled flag comes back with it.
-		var disabled bool
-		if err := tx.GetContext(ctx, &disabled, `WITH a AS (SELECT disabled FROM clients.apps WHERE id = $2),
+		// disabled flag comes back with its active webhooks (one row with no webhook
+		// when it has none; no row when there is no such app).
+		var rows []struct {
+			Disabled        bool       `db:"disabled"`
+			ID              *uuid.UUID `db:"id"`
+			AppID           *uuid.UUID `db:"app_id"`
+			URL             *string    `db:"url"`
+			Secret          *string    `db:"secret"`
+			Active          *bool      `db:"active"`
+			CreatedAt       *time.Time `db:"created_at"`
+			SecretRotatedAt *time.Time `db:"secret_rotated_at"`
+			DeletedAt       *time.Time `db:"deleted_at"`
+		}
+		if err := tx.SelectContext(ctx, &rows, `WITH a AS (SELECT disabled FROM clients.apps WHERE id = $2),
 			ins AS (INSERT INTO clients.events (id, app_id, type, subject, created_at, body)
 				SELECT $1, $2, $3, $4, $5, $6 FROM a)
-			SELECT disabled FROM a`, ev.ID, ev.AppID, ev.Type, ev.Subject, ev.CreatedAt, ev.Body); err != nil {
-			return notFound(err, "No such client app.")
+			SELECT a.disabled, w.id, w.app_id, w.url, w.secret, w.active, w.created_at, w.secret_rotated_at, w.deleted_at
+			FROM a LEFT JOIN clients.webhooks w ON w.app_id = $2 AND w.active AND w.deleted_at IS NULL AND NOT a.disabled
+			ORDER BY w.created_at, w.id`, ev.ID, ev.AppID, ev.Type, ev.Subject, ev.CreatedAt, ev.Body); err != nil {
+			return fmt.Errorf("add event: %w", err)
 		}
-		if disabled {
-			return nil
+		if len(rows) == 0 {
+			return ports.Errorf(ports.ENOTFOUND, "No such client app.")
 		}
 		var hooks []clients.Webhook
-		if err := tx.SelectContext(ctx, &hooks, `SELECT `+webhookColumns+` FROM clients.webhooks
-			WHERE app_id = $1 AND active AND deleted_at IS NULL ORDER BY created_at, id`, ev.AppID); err != nil {
-			return fmt.Errorf("webhooks: %w", err)
+		for _, r := range rows {
+			if r.ID != nil {
+				hooks = append(hooks, clients.Webhook{ID: *r.ID, AppID: *r.AppID, URL: *r.URL, Secret: *r.Secret, Active: *r.Active,
+					CreatedAt: *r.CreatedAt, SecretRotatedAt: r.SecretRotatedAt, DeletedAt: r.DeletedAt})
+			}
 		}
 		for i := range hooks {
 			d := newDelivery(&hooks[i])
