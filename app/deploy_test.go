@@ -52,7 +52,16 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("%s does not wait for migrate", name)
 		}
 	}
-	for _, v := range []string{"pgdata", "redisdata", "data"} {
+	bot, ok := doc.Services["bot"]
+	if !ok || len(bot.Command) != 1 || bot.Command[0] != "bot" {
+		t.Errorf("no bot service running the bot: %+v", bot)
+	}
+	for _, v := range []string{"TELEGRAM_BOT_TOKEN", "ORDERDESK_API_URL", "ORDERDESK_API_KEY", "BOT_WEBHOOK_SECRET", "BOT_DATA_DIR"} {
+		if _, ok := bot.Environment[v]; !ok {
+			t.Errorf("the bot lacks %s", v)
+		}
+	}
+	for _, v := range []string{"pgdata", "redisdata", "data", "botdata"} {
 		if _, ok := doc.Volumes[v]; !ok {
 			t.Errorf("no volume %s", v)
 		}
