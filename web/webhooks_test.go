@@ -351,16 +351,41 @@ func TestBTCPayDown(t *testing.T) {
 	// expired by our clock; one not yet overdue is left alone.
 	overdue, _ := e.order(t)
 	fresh, _ := e.order(t)
-	if _, err := e.App.DB.ExecContext(staffCtx, `UPDATE payments.invoices SET expires_at = $2 WHERE order_id = $1`,
-		overdue.ID, time.Now().Add(-payments.ExpiryGrace-time.Minute)); err != nil {
+	partial, partialInv := e.order(t)
+	inv, err := e.App.Payments.ForOrder(staffCtx, partial.ID)
+	if err != nil {
 		t.Fatal(err)
+	}
+	e.fake.Pay(partialInv, "BTC-CHAIN", inv.Methods()[0].DueSats/2, true)
+	if _, err := e.App.Payments.Sync(staffCtx, partial.ID, payments.SourceReconcile); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []uuid.UUID{overdue.ID, partial.ID} {
+		if _, err := e.App.DB.ExecContext(staffCtx, `UPDATE payments.invoices SET expires_at = $2 WHERE order_id = $1`,
+			id, time.Now().Add(-payments.ExpiryGrace-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.fake.SetDown(true)
-	if err := e.App.Payments.Reconcile(staffCtx); err != nil {
+	for i := 0; i < 3; i++ { // every run while BTCPay stays down
+		if err := e.App.Payments.Reconcile(staffCtx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := stateOf(t, e.Env, overdue.ID); st != (state{ordering.StatusExpired, payments.StatusExpired, 2, 1}) {
+		t.Fatalf("overdue order while BTCPay is down: %+v", st)
+	}
+	// A partly paid order goes on hold, once: the client app hears of it once.
+	if st := stateOf(t, e.Env, partial.ID); st != (state{ordering.StatusOnHold, payments.StatusPartiallyPaid, 2, 2}) {
+		t.Fatalf("partly paid order while BTCPay is down: %+v", st)
+	}
+	var updates int
+	if err := e.App.DB.GetContext(staffCtx, &updates, `SELECT count(*) FROM clients.events WHERE subject = $1 AND type = $2`,
+		partial.ID.String(), ordering.EventPaymentUpdated); err != nil {
 		t.Fatal(err)
 	}
-	if st := stateOf(t, e.Env, overdue.ID); st.order != ordering.StatusExpired || st.payment != payments.StatusExpired {
-		t.Fatalf("overdue order while BTCPay is down: %+v", st)
+	if updates != 3 { // invoice made, partly paid, on hold
+		t.Fatalf("%d payment_updated events for the partly paid order, want 3", updates)
 	}
 	if st := stateOf(t, e.Env, fresh.ID); st.order != ordering.StatusPendingPayment {
 		t.Fatalf("fresh order while BTCPay is down: %+v", st)

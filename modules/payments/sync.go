@@ -336,26 +336,26 @@ func (s *Service) expireByClock(ctx context.Context, orderID uuid.UUID) error {
 			if inv.ExpiresAt == nil || now.Before(inv.ExpiresAt.Add(ExpiryGrace)) {
 				return nil
 			}
-			switch inv.Status {
-			case StatusPending:
+			switch {
+			case inv.Status == StatusPending:
 				change = s.changeStatus(inv, StatusExpired, EffectExpired)
-			case StatusPartiallyPaid:
+			case inv.Status == StatusPartiallyPaid && inv.GatewayStatus != "Expired":
+				// Still partially paid: only the order moves (to on hold). Our view of
+				// the gateway's status says it expired, so the next run does not tell
+				// the order (and the client app) again.
 				change = &statusChange{from: inv.Status, to: inv.Status, effect: EffectHold}
 			default:
 				return nil
 			}
+			inv.GatewayStatus = "Expired"
 			inv.UpdatedAt = now
 			return nil
 		})
 		if err != nil || change == nil {
 			return err
 		}
-		opt := syncOptions{source: SourceClock, note: "expired by our clock: the payment gateway could not be reached"}
-		if change.from == change.to {
-			// Still partially paid: only the order moves (to on hold).
-			return s.listener.PaymentUpdated(ctx, inv.OrderID, string(inv.Status), EffectHold, opt.note)
-		}
-		return s.announce(ctx, inv, change, opt)
+		return s.announce(ctx, inv, change, syncOptions{source: SourceClock,
+			note: "expired by our clock: the payment gateway could not be reached"})
 	})
 }
 
