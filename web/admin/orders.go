@@ -121,21 +121,14 @@ func (h *Handler) ordersFilter(c *fiber.Ctx) (ordering.StaffFilter, url.Values, 
 }
 
 func parseOrderCursor(s string) *ordering.Cursor {
-	ts, id, ok := strings.Cut(s, "~")
+	t, id, ok := parseKeyset(s)
 	if !ok {
 		return nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	uid, err2 := uuid.Parse(id)
-	if err != nil || err2 != nil {
-		return nil
-	}
-	return &ordering.Cursor{CreatedAt: t, ID: uid}
+	return &ordering.Cursor{CreatedAt: t, ID: id}
 }
 
-func formatOrderCursor(cur *ordering.Cursor) string {
-	return cur.CreatedAt.UTC().Format(time.RFC3339Nano) + "~" + cur.ID.String()
-}
+func formatOrderCursor(cur *ordering.Cursor) string { return formatKeyset(cur.CreatedAt, cur.ID) }
 
 func withParam(q url.Values, k, v string) string {
 	nq := url.Values{}

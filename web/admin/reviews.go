@@ -3,7 +3,6 @@ package admin
 import (
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -53,24 +52,6 @@ type reviewsData struct {
 	CanSeeCatalog bool
 }
 
-// parseReviewCursor and formatReviewCursor read and write the queue's keyset cursor ("time~id").
-func parseReviewCursor(s string) *reviews.Cursor {
-	ts, id, ok := strings.Cut(s, "~")
-	if !ok {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	uid, err2 := uuid.Parse(id)
-	if err != nil || err2 != nil {
-		return nil
-	}
-	return &reviews.Cursor{At: t, ID: uid}
-}
-
-func formatReviewCursor(cur *reviews.Cursor) string {
-	return cur.At.UTC().Format(time.RFC3339Nano) + "~" + cur.ID.String()
-}
-
 func stars(n int) string {
 	if n < 0 || n > reviews.MaxRating {
 		return ""
@@ -100,8 +81,8 @@ func (h *Handler) reviewsData(c *fiber.Ctx, q url.Values, failed *form) (*review
 	for k, v := range keep {
 		back[k] = v
 	}
-	if cur := parseReviewCursor(q.Get("after")); cur != nil {
-		f.After = cur
+	if at, id, ok := parseKeyset(q.Get("after")); ok {
+		f.After = &reviews.Cursor{At: at, ID: id}
 		back.Set("after", q.Get("after"))
 	}
 	d.Back = "/admin/reviews?" + back.Encode()
@@ -129,7 +110,7 @@ func (h *Handler) reviewsData(c *fiber.Ctx, q url.Values, failed *form) (*review
 		d.Rows = append(d.Rows, row)
 	}
 	if next != nil {
-		d.NextURL = "/admin/reviews?" + withParam(keep, "after", formatReviewCursor(next))
+		d.NextURL = "/admin/reviews?" + withParam(keep, "after", formatKeyset(next.At, next.ID))
 	}
 	if f.ProductID != nil {
 		d.Product = &productFilter{ID: f.ProductID.String()}
