@@ -2,11 +2,12 @@ package bot
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"orderdesk/modules/ordering"
 )
 
 // The checkout's steps besides the address fields.
@@ -26,19 +27,19 @@ type step struct {
 	check func(string) (string, string)
 }
 
-// steps are the address questions, in order.
+// steps are the address questions, in order, with OrderDesk's limits.
 var steps = []step{
-	{field: "name", label: "recipient's name", max: 210,
+	{field: "name", label: "recipient's name", max: ordering.AddressNameMax,
 		prompt: "📮 <b>Step 1 of 6:</b> who is the parcel for? Send the recipient's full name."},
-	{field: "line1", label: "first address line", max: 100,
+	{field: "line1", label: "first address line", max: ordering.AddressLineMax,
 		prompt: "📮 <b>Step 2 of 6:</b> the first line of the address (house number and street)."},
-	{field: "line2", label: "second address line", max: 100, optional: true,
+	{field: "line2", label: "second address line", max: ordering.AddressLineMax, optional: true,
 		prompt: "📮 <b>Step 3 of 6:</b> a second address line (flat, building), or tap Skip."},
-	{field: "city", label: "town or city", max: 100,
+	{field: "city", label: "town or city", max: ordering.AddressCityMax,
 		prompt: "📮 <b>Step 4 of 6:</b> the town or city."},
-	{field: "postcode", label: "postcode", max: 20, check: checkPostcode,
+	{field: "postcode", label: "postcode", max: ordering.AddressPostcodeMax, check: checkPostcode,
 		prompt: "📮 <b>Step 5 of 6:</b> the postcode, like SW1A 1AA."},
-	{field: "phone", label: "phone number", max: 25, optional: true, check: checkPhone,
+	{field: "phone", label: "phone number", max: ordering.AddressPhoneMax, optional: true, check: checkPhone,
 		prompt: "📮 <b>Step 6 of 6:</b> a phone number for the courier, or tap Skip."},
 }
 
@@ -70,19 +71,16 @@ func (st step) validate(text string) (string, string) {
 	return v, ""
 }
 
-// ukPostcode is the UK postcode format, like OrderDesk checks it (GIR 0AA included).
-var ukPostcode = regexp.MustCompile(`^(GIR ?0AA|(?:[A-PR-UWYZ][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?|[A-PR-UWYZ][0-9][A-HJKPSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})$`)
-
-// checkPostcode upper-cases and spaces a UK postcode ("sw1a1aa" → "SW1A 1AA").
+// checkPostcode upper-cases and spaces a UK postcode ("sw1a1aa" → "SW1A 1AA") and
+// checks it by OrderDesk's own address rules, so the bot accepts what the shop does.
 func checkPostcode(v string) (string, string) {
-	pc := strings.ToUpper(strings.ReplaceAll(v, " ", ""))
-	if len(pc) > 3 {
-		pc = pc[:len(pc)-3] + " " + pc[len(pc)-3:]
+	a := ordering.Address{Postcode: ordering.NormalizePostcode(v)}
+	for _, e := range a.Validate("") {
+		if e.Field == "postcode" {
+			return "", "“" + v + "” is not a UK postcode. A postcode looks like SW1A 1AA or M1 1AE (we ship within the UK only). Please send it again."
+		}
 	}
-	if !ukPostcode.MatchString(pc) {
-		return "", "“" + v + "” is not a UK postcode. A postcode looks like SW1A 1AA or M1 1AE (we ship within the UK only). Please send it again."
-	}
-	return pc, ""
+	return a.Postcode, ""
 }
 
 // checkPhone accepts digits (at least 7), spaces, +, -, ( and ).
