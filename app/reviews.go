@@ -35,18 +35,7 @@ func (p reviewProducts) OnSale(ctx context.Context, id uuid.UUID) error {
 	return err
 }
 
-// Names looks the products up one by one: a moderation page shows at most a few
-// dozen distinct products.
+// Names looks the products up in one query.
 func (p reviewProducts) Names(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
-	out := make(map[uuid.UUID]string, len(ids))
-	for _, id := range ids {
-		pr, err := p.c.Product(ctx, id)
-		switch {
-		case err == nil:
-			out[id] = pr.Name
-		case ports.ErrorCodeOf(err) != ports.ENOTFOUND:
-			return nil, err
-		}
-	}
-	return out, nil
+	return p.c.ProductNames(ctx, ids)
 }

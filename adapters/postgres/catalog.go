@@ -422,6 +422,22 @@ func (s *CatalogStore) Movements(ctx context.Context, productID uuid.UUID, limit
 }
 
 // CountLowStock counts tracked, non-archived products at or below their threshold.
+// ProductNames returns the name of each of the products that exists.
+func (s *CatalogStore) ProductNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	var rows []struct {
+		ID   uuid.UUID `db:"id"`
+		Name string    `db:"name"`
+	}
+	if err := sqlx.SelectContext(ctx, s.db.q(ctx), &rows, `SELECT id, name FROM catalog.products WHERE id = ANY($1)`, ids); err != nil {
+		return nil, fmt.Errorf("product names: %w", err)
+	}
+	out := make(map[uuid.UUID]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}
+
 func (s *CatalogStore) CountLowStock(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM catalog.products

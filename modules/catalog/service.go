@@ -106,6 +106,8 @@ type Store interface {
 	ReturnTaken(ctx context.Context, orderID uuid.UUID, actor, note string) error
 	// PrimaryPhotos returns the ready primary photo of each product that has one.
 	PrimaryPhotos(ctx context.Context, productIDs []uuid.UUID) (map[uuid.UUID]Photo, error)
+	// ProductNames returns the name of each of the products that exists.
+	ProductNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error)
 
 	// Version is the catalog's version, bumped by every committed change.
 	Version(ctx context.Context) (int64, error)
@@ -411,6 +413,15 @@ func (s *Service) Movements(ctx context.Context, id uuid.UUID) ([]StockMovement,
 
 // CountLowStock counts tracked products at or below their threshold.
 func (s *Service) CountLowStock(ctx context.Context) (int, error) { return s.store.CountLowStock(ctx) }
+
+// ProductNames returns the names of several products at once (a page of another
+// module's list that shows them); missing ids are left out.
+func (s *Service) ProductNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	if len(ids) == 0 {
+		return map[uuid.UUID]string{}, nil
+	}
+	return s.store.ProductNames(ctx, ids)
+}
 
 type photoJob struct {
 	PhotoID uuid.UUID `json:"photoId"`
