@@ -62,17 +62,7 @@ func (s *Server) Deliver(ctx context.Context, url, secret, eventType, invoiceID 
 		s.mu.Unlock()
 		return "", fmt.Errorf("btcpaytest: no invoice %q", invoiceID)
 	}
-	fields, err := s.eventFields(inv, eventType)
-	if err != nil {
-		s.mu.Unlock()
-		return "", err
-	}
-	d := &delivery{id: newID(), webhookID: s.webhookID(url), typ: eventType, timestamp: s.cfg.Clock(),
-		storeID: inv.storeID, invoiceID: inv.id, metadata: inv.metadata, fields: fields}
-	d.original = d.id
-	s.deliveries[d.id] = d
-	s.mu.Unlock()
-	return d.id, s.send(ctx, url, secret, d)
+	return s.deliverLocked(ctx, url, secret, eventType, inv)
 }
 
 // DeliverTest posts what the store's "Test webhook" button sends: an event of
@@ -81,6 +71,12 @@ func (s *Server) DeliverTest(ctx context.Context, url, secret, eventType string)
 	s.mu.Lock()
 	inv := &invoice{id: "__test__" + randomHex(16) + "__test__", storeID: s.cfg.StoreID, status: "New", additional: "None",
 		metadata: json.RawMessage("{}")}
+	return s.deliverLocked(ctx, url, secret, eventType, inv)
+}
+
+// deliverLocked records a first delivery of eventType about inv and sends it; it is
+// called with the lock held and releases it before sending.
+func (s *Server) deliverLocked(ctx context.Context, url, secret, eventType string, inv *invoice) (string, error) {
 	fields, err := s.eventFields(inv, eventType)
 	if err != nil {
 		s.mu.Unlock()
