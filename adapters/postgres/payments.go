@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -62,15 +63,22 @@ func (s *PaymentStore) Invoices(ctx context.Context, orderIDs []uuid.UUID) (map[
 	return out, nil
 }
 
-// WithInvoiceLocked locks the invoice row while fn runs and saves fn's changes.
+// WithInvoiceLocked locks the invoice row while fn runs and saves fn's changes; when
+// fn changed nothing (an invoice already created, one not yet due to expire) the row
+// is not written. fn sets fields to new values; it does not write through the
+// invoice's pointers or into MethodsJSON, which the unchanged copy shares.
 func (s *PaymentStore) WithInvoiceLocked(ctx context.Context, orderID uuid.UUID, fn func(*payments.Invoice) error) (*payments.Invoice, error) {
 	var inv payments.Invoice
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &inv, `SELECT `+invoiceColumns+` FROM payments.invoices WHERE order_id = $1 FOR UPDATE`, orderID); err != nil {
 			return notFound(err, "No invoice for this order.")
 		}
+		read := inv
 		if err := fn(&inv); err != nil {
 			return err
+		}
+		if reflect.DeepEqual(read, inv) {
+			return nil
 		}
 		_, err := tx.NamedExecContext(ctx, `UPDATE payments.invoices SET invoice_id = :invoice_id, status = :status,
 			expires_at = :expires_at, checkout_link = :checkout_link, methods = :methods, last_error = :last_error,

@@ -161,7 +161,8 @@ type Store interface {
 	// Invoices returns the invoices of several orders, by order id.
 	Invoices(ctx context.Context, orderIDs []uuid.UUID) (map[uuid.UUID]*Invoice, error)
 	// WithInvoiceLocked locks an order's invoice while fn talks to the gateway and
-	// saves what fn changed.
+	// saves what fn changed (nothing is written when fn changed nothing). fn assigns
+	// fields; it does not write through their pointers.
 	WithInvoiceLocked(ctx context.Context, orderID uuid.UUID, fn func(inv *Invoice) error) (*Invoice, error)
 	// OrderIDsWithStatus lists the orders whose invoice has status.
 	OrderIDsWithStatus(ctx context.Context, status Status) ([]uuid.UUID, error)
@@ -251,9 +252,6 @@ func NewService(d Deps) *Service {
 	return &Service{store: d.Store, gateway: d.Gateway, clock: d.Clock, tx: d.Tx, listener: d.Listener, queue: d.Queue,
 		expiry: d.Expiry, log: d.Log}
 }
-
-// Gateway returns the payment gateway in use.
-func (s *Service) Gateway() ports.PaymentGateway { return s.gateway }
 
 type invoiceJob struct {
 	OrderID uuid.UUID `json:"orderId"`
