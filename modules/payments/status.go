@@ -21,17 +21,6 @@ const (
 	EffectHold Effect = "hold"
 )
 
-// Final reports whether the status is the end of the invoice's story at the gateway
-// (apart from a late payment to an expired invoice, which reconciliation still
-// watches for a while).
-func (s Status) Final() bool {
-	switch s {
-	case StatusPending, StatusConfirming, StatusPartiallyPaid:
-		return false
-	}
-	return true
-}
-
 // Paid reports whether the status counts as paid.
 func (s Status) Paid() bool { return s == StatusPaid || s == StatusOverpaid }
 

@@ -37,12 +37,8 @@ func TestFromGateway(t *testing.T) {
 	}
 }
 
-func TestStatusFinalAndPaid(t *testing.T) {
+func TestStatusPaid(t *testing.T) {
 	for _, s := range Statuses {
-		wantFinal := s != StatusPending && s != StatusConfirming && s != StatusPartiallyPaid
-		if s.Final() != wantFinal {
-			t.Errorf("%s.Final() = %v", s, s.Final())
-		}
 		if s.Paid() != (s == StatusPaid || s == StatusOverpaid) {
 			t.Errorf("%s.Paid() = %v", s, s.Paid())
 		}
