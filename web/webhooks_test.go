@@ -327,11 +327,17 @@ func TestBTCPayDown(t *testing.T) {
 	if err := e.App.Payments.CreateInvoiceJob(staffCtx, job); err == nil {
 		t.Fatal("the invoice job succeeded while BTCPay is down")
 	}
+	if inv, err := e.App.Payments.ForOrder(staffCtx, orderID); err != nil || inv.LastError == "" || inv.InvoiceID != nil {
+		t.Fatalf("invoice while BTCPay is down: %+v, %v (want no invoice id and the error said)", inv, err)
+	}
 	e.fake.SetDown(false)
 	for i := 0; i < 2; i++ { // a retried job makes no second invoice
 		if err := e.App.Payments.CreateInvoiceJob(staffCtx, job); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if inv, err := e.App.Payments.ForOrder(staffCtx, orderID); err != nil || inv.LastError != "" {
+		t.Fatalf("invoice made: last error %q, %v", inv.LastError, err)
 	}
 	n := 0
 	for _, inv := range e.fake.Invoices() {

@@ -94,6 +94,13 @@ func (s *PaymentStore) WithInvoiceLocked(ctx context.Context, orderID uuid.UUID,
 	return &inv, nil
 }
 
+// SetLastError records why the invoice could not be made at the gateway.
+func (s *PaymentStore) SetLastError(ctx context.Context, orderID uuid.UUID, msg string, at time.Time) error {
+	_, err := s.db.q(ctx).ExecContext(ctx, `UPDATE payments.invoices SET last_error = $2, updated_at = $3 WHERE order_id = $1`,
+		orderID, msg, at)
+	return err
+}
+
 // OrderIDsWithStatus lists the orders whose invoice has status.
 func (s *PaymentStore) OrderIDsWithStatus(ctx context.Context, status payments.Status) ([]uuid.UUID, error) {
 	var out []uuid.UUID

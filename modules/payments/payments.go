@@ -164,6 +164,8 @@ type Store interface {
 	// saves what fn changed (nothing is written when fn changed nothing). fn assigns
 	// fields; it does not write through their pointers.
 	WithInvoiceLocked(ctx context.Context, orderID uuid.UUID, fn func(inv *Invoice) error) (*Invoice, error)
+	// SetLastError records why the invoice could not be made at the gateway.
+	SetLastError(ctx context.Context, orderID uuid.UUID, msg string, at time.Time) error
 	// OrderIDsWithStatus lists the orders whose invoice has status.
 	OrderIDsWithStatus(ctx context.Context, status Status) ([]uuid.UUID, error)
 	// Statuses returns the invoice status of each of the orders that has one.
@@ -273,6 +275,7 @@ func (s *Service) Open(ctx context.Context, orderID uuid.UUID, number string, su
 // the row lock makes sure only one of them talks to the gateway at a time.
 func (s *Service) CreateInvoice(ctx context.Context, orderID uuid.UUID) (*Invoice, error) {
 	var out *Invoice
+	var gatewayErr error
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
 		created := false
 		inv, err := s.store.WithInvoiceLocked(ctx, orderID, func(inv *Invoice) error {
@@ -280,7 +283,8 @@ func (s *Service) CreateInvoice(ctx context.Context, orderID uuid.UUID) (*Invoic
 				return nil
 			}
 			created = true
-			return s.createAtGateway(ctx, orderID, inv)
+			gatewayErr = s.createAtGateway(ctx, orderID, inv)
+			return gatewayErr
 		})
 		if err != nil {
 			return err
@@ -291,6 +295,15 @@ func (s *Service) CreateInvoice(ctx context.Context, orderID uuid.UUID) (*Invoic
 		}
 		return nil
 	})
+	if gatewayErr != nil {
+		// The transaction rolled back; say on the invoice why it is still missing (the
+		// payment panel shows it) while the job keeps trying.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if serr := s.store.SetLastError(rctx, orderID, gatewayErr.Error(), s.clock()); serr != nil {
+			s.log.Warn("could not record the invoice error", "order_id", orderID, "err", serr)
+		}
+	}
 	return out, err
 }
 
@@ -315,6 +328,7 @@ func (s *Service) createAtGateway(ctx context.Context, orderID uuid.UUID, inv *I
 	inv.MethodsJSON, _ = json.Marshal(gi.Methods)
 	inv.GatewayStatus, inv.AdditionalStatus = gi.Status, gi.AdditionalStatus
 	inv.RatePence = chainRate(gi.Methods)
+	inv.LastError = ""
 	inv.UpdatedAt = s.clock()
 	return nil
 }
