@@ -109,3 +109,12 @@ func ParseMinor(s, currency string, max int64) (int64, error) {
 	}
 	return v, nil
 }
+
+// SatsPerBTC is the number of satoshis in a bitcoin.
+const SatsPerBTC = 100_000_000
+
+// SatsValue is the value in pence of sats at ratePence pence per bitcoin, rounded half
+// up. It is computed in two parts so that any real amount of bitcoin fits in int64.
+func SatsValue(sats, ratePence int64) int64 {
+	return sats/SatsPerBTC*ratePence + (sats%SatsPerBTC*ratePence+SatsPerBTC/2)/SatsPerBTC
+}

@@ -76,3 +76,19 @@ func TestFormatMinor(t *testing.T) {
 		}
 	}
 }
+
+func TestSatsValue(t *testing.T) {
+	for _, tt := range []struct{ sats, rate, want int64 }{
+		{0, 5_000_000, 0},
+		{20, 5_000_000, 1}, // 20 sats at £50,000 is a penny
+		{9, 5_000_000, 0},  // 0.45p rounds down
+		{10, 5_000_000, 1}, // 0.5p rounds up
+		{100_000_000, 5_000_000, 5_000_000},
+		{150_000_000, 4_123_456, 6_185_184},
+		{2_100_000_000_000_000, 100_000_000_000, 2_100_000_000_000_000_000}, // every bitcoin at £1bn: no overflow
+	} {
+		if got := SatsValue(tt.sats, tt.rate); got != tt.want {
+			t.Errorf("SatsValue(%d, %d) = %d, want %d", tt.sats, tt.rate, got, tt.want)
+		}
+	}
+}

@@ -60,7 +60,7 @@ func (p *Payments) CreateInvoice(ctx context.Context, r ports.InvoiceRequest) (*
 	// The new invoice is inserted unless the order has one (one statement in the
 	// usual case); then that one is returned.
 	id := "sbx_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
-	sats := r.Amount.Minor * 100_000_000 / RatePence
+	sats := r.Amount.Minor * ports.SatsPerBTC / RatePence
 	btc := ports.FormatMinor(sats, "BTC")
 	addr := fakeAddress(id)
 	now := p.clock().UTC().Truncate(time.Second)
@@ -252,7 +252,7 @@ func (p *Payments) pay(inv *ports.Invoice, sats int64, status string, at time.Ti
 	txid := fmt.Sprintf("%x", h)
 	rate := inv.Methods[0].RatePence
 	inv.Payments = append(inv.Payments, ports.ReceivedPayment{ID: txid + "-0", TxID: txid, Method: "BTC-CHAIN", AmountSats: sats,
-		RatePence: rate, ValuePence: (sats*rate + 50_000_000) / 100_000_000, Destination: inv.Methods[0].Destination,
+		RatePence: rate, ValuePence: ports.SatsValue(sats, rate), Destination: inv.Methods[0].Destination,
 		ReceivedAt: at, Status: status})
 	for i := range inv.Methods {
 		inv.Methods[i].DueSats = max(0, inv.Methods[i].AmountSats-paid(inv))

@@ -141,7 +141,7 @@ func (s *Service) Refund(ctx context.Context, orderID uuid.UUID, policy string) 
 	case r.Amount.Currency == "GBP" && r.Amount.Minor > 0:
 		amount = r.Amount.Minor
 	case r.Amount.Currency == "BTC" && r.Amount.Minor > 0 && inv.RatePence > 0:
-		amount = (r.Amount.Minor*inv.RatePence + 50_000_000) / 100_000_000
+		amount = ports.SatsValue(r.Amount.Minor, inv.RatePence)
 	}
 	var out *Invoice
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {

@@ -35,12 +35,6 @@ func (h *Handler) registerPayments(g fiber.Router) {
 
 // ---- amounts
 
-// satsPerBTC converts satoshis and rates in pence per bitcoin.
-const satsPerBTC = 100_000_000
-
-// penceOf values sats at rate (pence per bitcoin), rounded to the penny.
-func penceOf(sats, rate int64) int64 { return (sats*rate + satsPerBTC/2) / satsPerBTC }
-
 // satsText formats satoshis as a bitcoin amount ("0.00012500").
 func satsText(sats int64) string { return ports.FormatMinor(sats, "BTC") }
 
@@ -65,7 +59,7 @@ func dueOf(inv *payments.Invoice) dueAmount {
 			break
 		}
 	}
-	return dueAmount{Sats: m.DueSats, Minor: penceOf(m.DueSats, m.RatePence), BTC: satsText(m.DueSats), Destination: m.Destination}
+	return dueAmount{Sats: m.DueSats, Minor: ports.SatsValue(m.DueSats, m.RatePence), BTC: satsText(m.DueSats), Destination: m.Destination}
 }
 
 // askText is the message that asks a customer for the rest of a short payment; staff
