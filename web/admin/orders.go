@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/url"
 	"sort"
 	"strings"
@@ -118,6 +119,19 @@ func (h *Handler) ordersFilter(c *fiber.Ctx) (ordering.StaffFilter, url.Values, 
 		fm.Message = "Please correct the dates."
 	}
 	return f, q, fm
+}
+
+// appNames maps every client app's id to its name, for lists of orders and reviews.
+func (h *Handler) appNames(ctx context.Context) (map[uuid.UUID]string, error) {
+	apps, err := h.d.Clients.Apps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[uuid.UUID]string, len(apps))
+	for _, a := range apps {
+		names[a.ID] = a.Name
+	}
+	return names, nil
 }
 
 func parseOrderCursor(s string) *ordering.Cursor {
@@ -466,13 +480,9 @@ func (h *Handler) inbox(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	apps, err := h.d.Clients.Apps(ctx)
+	names, err := h.appNames(ctx)
 	if err != nil {
 		return err
-	}
-	names := map[uuid.UUID]string{}
-	for _, a := range apps {
-		names[a.ID] = a.Name
 	}
 	d := inboxData{}
 	for _, cv := range cs {

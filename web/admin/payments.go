@@ -378,13 +378,9 @@ func (h *Handler) onHold(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	apps, err := h.d.Clients.Apps(ctx)
+	names, err := h.appNames(ctx)
 	if err != nil {
 		return err
-	}
-	names := map[uuid.UUID]string{}
-	for _, a := range apps {
-		names[a.ID] = a.Name
 	}
 	d := onHoldData{Decide: h.d.Staff.Can(p, staff.ObjPayments, staff.ActWrite)}
 	d.Webhooks = d.Decide

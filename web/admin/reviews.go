@@ -91,13 +91,9 @@ func (h *Handler) reviewsData(c *fiber.Ctx, q url.Values, failed *form) (*review
 	if err != nil {
 		return nil, err
 	}
-	apps, err := h.d.Clients.Apps(ctx)
+	names, err := h.appNames(ctx)
 	if err != nil {
 		return nil, err
-	}
-	names := map[uuid.UUID]string{}
-	for _, a := range apps {
-		names[a.ID] = a.Name
 	}
 	for _, r := range rows {
 		row := reviewRow{Listed: r, AppName: names[r.AppID], Stars: stars(r.Rating), ReplyValue: r.Reply}
