@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -404,12 +403,9 @@ func (h *Handler) listOrders(c *fiber.Ctx) error {
 		f.Status = ordering.Status(s)
 	}
 	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		ts, id, ok := strings.Cut(string(b), "|")
-		t, terr := time.Parse(time.RFC3339Nano, ts)
-		uid, uerr := uuid.Parse(id)
-		if err != nil || !ok || terr != nil || uerr != nil {
-			return invalid("cursor", "cursor is not one this API gave.")
+		t, uid, err := decodeTimeCursor(cursor)
+		if err != nil {
+			return err
 		}
 		f.After = &ordering.Cursor{CreatedAt: t, ID: uid}
 	}
@@ -438,7 +434,7 @@ func (h *Handler) listOrders(c *fiber.Ctx) error {
 		out.Data = append(out.Data, oj)
 	}
 	if next != nil {
-		s := base64.RawURLEncoding.EncodeToString([]byte(next.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + next.ID.String()))
+		s := encodeTimeCursor(next.CreatedAt, next.ID)
 		out.NextCursor = &s
 	}
 	return c.JSON(out)

@@ -2,10 +2,7 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -122,12 +119,9 @@ func (h *Handler) listReviews(c *fiber.Ctx) error {
 	}
 	var after *reviews.Cursor
 	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		ts, rid, ok := strings.Cut(string(b), "|")
-		t, terr := time.Parse(time.RFC3339Nano, ts)
-		uid, uerr := uuid.Parse(rid)
-		if err != nil || !ok || terr != nil || uerr != nil {
-			return invalid("cursor", "cursor is not one this API gave.")
+		t, uid, err := decodeTimeCursor(cursor)
+		if err != nil {
+			return err
 		}
 		after = &reviews.Cursor{At: t, ID: uid}
 	}
@@ -141,7 +135,7 @@ func (h *Handler) listReviews(c *fiber.Ctx) error {
 			out.Data = append(out.Data, reviewJSON(&rs[i]))
 		}
 		if next != nil {
-			s := base64.RawURLEncoding.EncodeToString([]byte(next.At.UTC().Format(time.RFC3339Nano) + "|" + next.ID.String()))
+			s := encodeTimeCursor(next.At, next.ID)
 			out.NextCursor = &s
 		}
 		return out, nil
