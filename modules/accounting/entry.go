@@ -77,6 +77,18 @@ type Owed struct {
 	Overpaid       int64
 }
 
+// Add counts the lines of one of the order's entries into what is owed.
+func (o *Owed) Add(lines []Line) {
+	for _, l := range lines {
+		switch l.Account {
+		case AccRefundsPayable:
+			o.RefundsPayable += l.CreditPence - l.DebitPence
+		case AccOverpayments:
+			o.Overpaid += l.CreditPence - l.DebitPence
+		}
+	}
+}
+
 // Balanced checks that lines make a valid entry: at least two lines, each a debit or
 // a credit of a known account, no account twice, a rate only with bitcoin, and
 // debits equal to credits.

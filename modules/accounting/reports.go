@@ -79,20 +79,12 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 	now := s.clock().UTC()
 	today := Day(now)
 	d := &Dashboard{At: now}
-	pending := UnpaidFilter{Limit: 200}
-	for {
-		os, next, err := s.src.Orders.Unpaid(ctx, pending)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range os {
-			d.PendingCount++
-			d.PendingPence += o.TotalPence
-		}
-		if next == "" {
-			break
-		}
-		pending.After = next
+	if err := s.StreamUnpaid(ctx, time.Time{}, time.Time{}, func(o Order) error {
+		d.PendingCount++
+		d.PendingPence += o.TotalPence
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	for _, p := range []struct {
 		label string

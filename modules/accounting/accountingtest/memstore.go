@@ -51,16 +51,8 @@ func (m *MemStore) owed(e *accounting.Entry) accounting.Owed {
 		return o
 	}
 	for _, x := range m.entries {
-		if x.OrderID == nil || *x.OrderID != *e.OrderID {
-			continue
-		}
-		for _, l := range x.Lines {
-			switch l.Account {
-			case accounting.AccRefundsPayable:
-				o.RefundsPayable += l.CreditPence - l.DebitPence
-			case accounting.AccOverpayments:
-				o.Overpaid += l.CreditPence - l.DebitPence
-			}
+		if x.OrderID != nil && *x.OrderID == *e.OrderID {
+			o.Add(x.Lines)
 		}
 	}
 	return o

@@ -236,14 +236,7 @@ func CheckLedgerProperties(t *testing.T, svc *accounting.Service, seed uint64, p
 			continue
 		}
 		o := owedByOrder[e.OrderID.String()]
-		for _, l := range e.Lines {
-			switch l.Account {
-			case accounting.AccRefundsPayable:
-				o.RefundsPayable += l.CreditPence - l.DebitPence
-			case accounting.AccOverpayments:
-				o.Overpaid += l.CreditPence - l.DebitPence
-			}
-		}
+		o.Add(e.Lines)
 		owedByOrder[e.OrderID.String()] = o
 	}
 	for order, o := range owedByOrder {
