@@ -69,7 +69,7 @@ func benchAccounting(ctx context.Context, args []string) error {
 	if _, err := staffSvc.CreateUser(sysCtx, staff.NewUser{Username: user, Role: staff.RoleAccountant, Password: password}, false); err != nil {
 		return err
 	}
-	srv, _, err := env.serve(ctx)
+	srv, _, err := env.serve(ctx, "serve", nil)
 	if err != nil {
 		return err
 	}
@@ -223,8 +223,7 @@ type seedCounts struct {
 // entries are made by the module's own mapping of the ledger events.
 func seedAccounting(ctx context.Context, env *benchEnv, n int, now time.Time) (seedCounts, error) {
 	var counts seedCounts
-	svc := ordering.NewService(postgres.NewOrderStore(env.db), env.db, nil, nil, nil, nil, ports.SystemClock)
-	method, err := svc.CreateShippingMethod(ctx, ordering.ShippingMethodInput{Name: "Tracked 48", ServiceCode: "TPS48",
+	method, err := env.shippingMethod(ctx, ordering.ShippingMethodInput{Name: "Tracked 48", ServiceCode: "TPS48",
 		PackageFormat: "smallParcel", Price: "3.50", MaxWeight: "2000", Active: true})
 	if err != nil {
 		return counts, err
@@ -327,13 +326,8 @@ func seedAccounting(ctx context.Context, env *benchEnv, n int, now time.Time) (s
 				entries = append(entries, []any{entryID, e.ID, e.Kind, e.At, e.At, id, number, "", "system"})
 				for _, l := range ls {
 					lines = append(lines, []any{entryID, int16(l.LineNo), l.Account, l.DebitPence, l.CreditPence, l.AmountSats, l.RatePence})
-					switch l.Account {
-					case accounting.AccRefundsPayable:
-						owed.RefundsPayable += l.CreditPence - l.DebitPence
-					case accounting.AccOverpayments:
-						owed.Overpaid += l.CreditPence - l.DebitPence
-					}
 				}
+				owed.Add(ls)
 			}
 		}
 		counts.payments += len(pays)

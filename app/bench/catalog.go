@@ -44,7 +44,7 @@ func benchCatalog(ctx context.Context, args []string) error {
 	if err := seedBenchCatalog(ctx, db, *products); err != nil {
 		return err
 	}
-	srv, apiKey, err := env.serve(ctx)
+	srv, apiKey, err := env.serve(ctx, "serve", nil)
 	if err != nil {
 		return err
 	}

@@ -7,17 +7,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
-
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
-	"orderdesk/adapters/asynq/redistest"
-	"orderdesk/adapters/postgres"
-	"orderdesk/adapters/postgres/pgtest"
-	"orderdesk/modules/clients"
-	"orderdesk/ports"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,11 +24,20 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
+
+	"orderdesk/adapters/asynq/redistest"
+	"orderdesk/adapters/postgres"
+	"orderdesk/adapters/postgres/pgtest"
+	"orderdesk/modules/clients"
+	"orderdesk/modules/ordering"
+	"orderdesk/ports"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench catalog|orders|webhooks [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench catalog|orders|webhooks|accounting [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -53,16 +59,13 @@ func main() {
 	}
 }
 
-// server is an orderdesk process started for a benchmark.
+// server is an orderdesk process started for a benchmark, with its binary, data and
+// log in dir.
 type server struct {
 	cmd  *exec.Cmd
 	url  string
+	dir  string
 	logs *os.File
-}
-
-// startServer builds the binary and runs `orderdesk serve` with env on a free port.
-func startServer(ctx context.Context, env map[string]string) (*server, error) {
-	return startCommand(ctx, "serve", env)
 }
 
 // startCommand builds the binary and runs `orderdesk <command>` (serve or run) with env
@@ -76,16 +79,19 @@ func startCommand(ctx context.Context, command string, env map[string]string) (*
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
 	logs, err := os.Create(filepath.Join(dir, "serve.log"))
 	if err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, bin, command)
@@ -95,9 +101,11 @@ func startCommand(ctx context.Context, command string, env map[string]string) (*
 	}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
+		logs.Close()
+		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	s := &server{cmd: cmd, url: "http://" + addr, logs: logs}
+	s := &server{cmd: cmd, url: "http://" + addr, dir: dir, logs: logs}
 	for i := 0; i < 100; i++ {
 		if resp, err := http.Get(s.url + "/healthz"); err == nil {
 			resp.Body.Close()
@@ -105,14 +113,21 @@ func startCommand(ctx context.Context, command string, env map[string]string) (*
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	s.stop()
+	s.halt() // the log stays for the reader
 	return nil, fmt.Errorf("server did not start; see %s", logs.Name())
 }
 
-func (s *server) stop() {
+// halt ends the process and closes its log.
+func (s *server) halt() {
 	_ = s.cmd.Process.Signal(os.Interrupt)
 	_ = s.cmd.Wait()
 	s.logs.Close()
+}
+
+// stop ends the process and removes its directory.
+func (s *server) stop() {
+	s.halt()
+	_ = os.RemoveAll(s.dir)
 }
 
 // rssMB reads the resident set size of the server process.
@@ -274,13 +289,52 @@ func newBenchEnv(ctx context.Context) (*benchEnv, error) {
 	return &benchEnv{dbURL: dbURL, redisURL: redisURL, db: db, close: func() { db.Close(); release(); drop() }}, nil
 }
 
-// serve registers a client app and starts a serve process on the env's database and
-// Redis, with the API rate limit off; it returns the server and the app's API key.
-func (e *benchEnv) serve(ctx context.Context) (*server, string, error) {
+// serve registers a client app and starts `orderdesk <command>` (serve or run) on the
+// env's database and Redis, with the API rate limit off and the variables of extra;
+// it returns the server and the app's API key.
+func (e *benchEnv) serve(ctx context.Context, command string, extra map[string]string) (*server, string, error) {
 	created, err := clients.NewService(postgres.NewClientStore(e.db), ports.SystemClock).CreateApp(ctx, "bench", "")
 	if err != nil {
 		return nil, "", err
 	}
-	srv, err := startServer(ctx, map[string]string{"DATABASE_URL": e.dbURL, "REDIS_URL": e.redisURL, "API_RATE_LIMIT": "0"})
+	env := map[string]string{"DATABASE_URL": e.dbURL, "REDIS_URL": e.redisURL, "API_RATE_LIMIT": "0"}
+	maps.Copy(env, extra)
+	srv, err := startCommand(ctx, command, env)
 	return srv, created.APIKey, err
+}
+
+// shippingMethod creates a shipping method in the env's database.
+func (e *benchEnv) shippingMethod(ctx context.Context, in ordering.ShippingMethodInput) (*ordering.ShippingMethod, error) {
+	return ordering.NewService(postgres.NewOrderStore(e.db), e.db, nil, nil, nil, nil, ports.SystemClock).CreateShippingMethod(ctx, in)
+}
+
+// seedProducts loads n active products with SKUs prefix-1 to prefix-n, priced
+// basePence+i, the first scarce of them with 40 in stock and the others with plenty,
+// and returns their ids in SKU order.
+func (e *benchEnv) seedProducts(ctx context.Context, prefix string, n, scarce int, basePence int64) ([]string, error) {
+	if _, err := e.db.ExecContext(ctx, `INSERT INTO catalog.products (id, name, category_id, sku, status, price_minor, weight_unit,
+		weight_milli, shipping_weight_grams, track_stock, stock_on_hand)
+		SELECT gen_random_uuid(), 'Product ' || i, NULL, $1 || '-' || i, 'active', $2 + i, 'grams', 100000, 100, true,
+		CASE WHEN i <= $3 THEN 40 ELSE 1000000 END FROM generate_series(1, $4::int) i`, prefix, basePence, scarce, n); err != nil {
+		return nil, fmt.Errorf("seed products: %w", err)
+	}
+	var ids []string
+	if err := e.db.SelectContext(ctx, &ids, `SELECT id::text FROM catalog.products WHERE sku LIKE $1 || '-%' ORDER BY sku`, prefix); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// orderRequest is the API request that places an order of items (productId and
+// quantity each) for identity, shipped by method to a fixed address.
+func orderRequest(base, apiKey string, items []map[string]any, method uuid.UUID, identity, idemKey string) *http.Request {
+	body, _ := json.Marshal(map[string]any{"items": items, "shippingMethodId": method.String(),
+		"shippingAddress": map[string]any{"name": "Bench Customer", "line1": "1 High Street", "city": "York",
+			"postcode": "YO1 7HH", "countryCode": "GB"}})
+	req, _ := http.NewRequest("POST", base+"/api/v1/orders", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Identity-Reference", identity)
+	req.Header.Set("Idempotency-Key", idemKey)
+	return req
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -17,10 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"orderdesk/adapters/postgres"
 	"orderdesk/adapters/postgres/pgtest"
 	"orderdesk/modules/ordering"
-	"orderdesk/ports"
 )
 
 // benchOrders places orders through the API of a real server from many clients at once
@@ -41,23 +37,16 @@ func benchOrders(ctx context.Context, args []string) error {
 
 	// 200 products: 180 with plenty of stock, 20 scarce ones that sell out during the
 	// run, so that the oversell check has something to check.
-	if _, err := db.ExecContext(ctx, `INSERT INTO catalog.products (id, name, category_id, sku, status, price_minor, weight_unit,
-		weight_milli, shipping_weight_grams, track_stock, stock_on_hand)
-		SELECT gen_random_uuid(), 'Product ' || i, NULL, 'B-' || i, 'active', 100 + i, 'grams', 100000, 100, true,
-		CASE WHEN i <= 20 THEN 40 ELSE 1000000 END FROM generate_series(1, 200) i`); err != nil {
-		return fmt.Errorf("seed products: %w", err)
-	}
-	var products []string
-	if err := db.SelectContext(ctx, &products, `SELECT id::text FROM catalog.products ORDER BY sku`); err != nil {
+	products, err := env.seedProducts(ctx, "B", 200, 20, 100)
+	if err != nil {
 		return err
 	}
-	svc := ordering.NewService(postgres.NewOrderStore(db), db, nil, nil, nil, nil, ports.SystemClock)
-	method, err := svc.CreateShippingMethod(ctx, ordering.ShippingMethodInput{Name: "Tracked 24", ServiceCode: "TPN24",
+	method, err := env.shippingMethod(ctx, ordering.ShippingMethodInput{Name: "Tracked 24", ServiceCode: "TPN24",
 		PackageFormat: "parcel", Price: "5.50", MaxWeight: "30000", Active: true})
 	if err != nil {
 		return err
 	}
-	srv, apiKey, err := env.serve(ctx)
+	srv, apiKey, err := env.serve(ctx, "serve", nil)
 	if err != nil {
 		return err
 	}
@@ -77,14 +66,7 @@ func benchOrders(ctx context.Context, args []string) error {
 			seen[p] = true
 			items[i] = map[string]any{"productId": products[p], "quantity": 1 + rand.IntN(3)}
 		}
-		body, _ := json.Marshal(map[string]any{"items": items, "shippingMethodId": method.ID.String(),
-			"shippingAddress": map[string]any{"name": "Bench Customer", "line1": "1 High Street", "city": "York",
-				"postcode": "YO1 7HH", "countryCode": "GB"}})
-		req, _ := http.NewRequest("POST", srv.url+"/api/v1/orders", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+apiKey)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Identity-Reference", "bench:"+strconv.FormatInt(n%500, 10))
-		req.Header.Set("Idempotency-Key", "bench-"+strconv.FormatInt(n, 10))
+		req := orderRequest(srv.url, apiKey, items, method.ID, "bench:"+strconv.FormatInt(n%500, 10), "bench-"+strconv.FormatInt(n, 10))
 		resp, err := client.Do(req)
 		if err != nil {
 			return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -15,8 +14,6 @@ import (
 	"time"
 
 	"orderdesk/adapters/btcpay/btcpaytest"
-	"orderdesk/adapters/postgres"
-	"orderdesk/modules/clients"
 	"orderdesk/modules/ordering"
 	"orderdesk/ports"
 )
@@ -40,18 +37,11 @@ func benchWebhooks(ctx context.Context, args []string) error {
 	}
 	defer env.close()
 	db := env.db
-	if _, err := db.ExecContext(ctx, `INSERT INTO catalog.products (id, name, category_id, sku, status, price_minor, weight_unit,
-		weight_milli, shipping_weight_grams, track_stock, stock_on_hand)
-		SELECT gen_random_uuid(), 'Product ' || i, NULL, 'W-' || i, 'active', 1000 + i, 'grams', 100000, 100, true, 1000000
-		FROM generate_series(1, 20) i`); err != nil {
-		return fmt.Errorf("seed products: %w", err)
-	}
-	var products []string
-	if err := db.SelectContext(ctx, &products, `SELECT id::text FROM catalog.products ORDER BY sku`); err != nil {
+	products, err := env.seedProducts(ctx, "W", 20, 0, 1000)
+	if err != nil {
 		return err
 	}
-	svc := ordering.NewService(postgres.NewOrderStore(db), db, nil, nil, nil, nil, ports.SystemClock)
-	method, err := svc.CreateShippingMethod(ctx, ordering.ShippingMethodInput{Name: "Tracked 24", ServiceCode: "TPN24",
+	method, err := env.shippingMethod(ctx, ordering.ShippingMethodInput{Name: "Tracked 24", ServiceCode: "TPN24",
 		PackageFormat: "parcel", Price: "5.50", MaxWeight: "30000", Active: true})
 	if err != nil {
 		return err
@@ -59,13 +49,8 @@ func benchWebhooks(ctx context.Context, args []string) error {
 	fake := btcpaytest.New(nil, btcpaytest.Config{})
 	defer fake.Close()
 	const secret = "bench-webhook-secret"
-	created, err := clients.NewService(postgres.NewClientStore(db), ports.SystemClock).CreateApp(ctx, "bench", "")
-	if err != nil {
-		return err
-	}
-	srv, err := startCommand(ctx, "run", map[string]string{"DATABASE_URL": env.dbURL, "REDIS_URL": env.redisURL, "API_RATE_LIMIT": "0",
-		"PAYMENTS_PROVIDER": "btcpay", "BTCPAY_URL": fake.URL(), "BTCPAY_API_KEY": fake.APIKey(), "BTCPAY_STORE_ID": fake.StoreID(),
-		"BTCPAY_WEBHOOK_SECRET": secret})
+	srv, apiKey, err := env.serve(ctx, "run", map[string]string{"PAYMENTS_PROVIDER": "btcpay", "BTCPAY_URL": fake.URL(),
+		"BTCPAY_API_KEY": fake.APIKey(), "BTCPAY_STORE_ID": fake.StoreID(), "BTCPAY_WEBHOOK_SECRET": secret})
 	if err != nil {
 		return err
 	}
@@ -90,14 +75,8 @@ func benchWebhooks(ctx context.Context, args []string) error {
 				if i >= n {
 					return
 				}
-				body, _ := json.Marshal(map[string]any{"items": []map[string]any{{"productId": products[i%len(products)], "quantity": 1}},
-					"shippingMethodId": method.ID.String(), "shippingAddress": map[string]any{"name": "Bench Customer",
-						"line1": "1 High Street", "city": "York", "postcode": "YO1 7HH", "countryCode": "GB"}})
-				req, _ := http.NewRequest("POST", srv.url+"/api/v1/orders", bytes.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+created.APIKey)
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Identity-Reference", "bench:"+strconv.Itoa(i%100))
-				req.Header.Set("Idempotency-Key", "wh-"+strconv.Itoa(i))
+				req := orderRequest(srv.url, apiKey, []map[string]any{{"productId": products[i%len(products)], "quantity": 1}},
+					method.ID, "bench:"+strconv.Itoa(i%100), "wh-"+strconv.Itoa(i))
 				resp, err := client.Do(req)
 				if err != nil {
 					placeErr.Store(err)
