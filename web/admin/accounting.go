@@ -96,36 +96,6 @@ func age(d time.Duration) string {
 	return fmt.Sprintf("%d d %d h", m/(24*60), m%(24*60)/60)
 }
 
-// dateFilter reads from and to (dates like 2026-01-31, to inclusive) from the query
-// into fm, returning the half-open range [from, to+1 day).
-func dateFilter(c *fiber.Ctx, fm *form, q url.Values) (from, to time.Time) {
-	for _, k := range []string{"from", "to"} {
-		s := strings.TrimSpace(c.Query(k))
-		if s == "" {
-			continue
-		}
-		fm.Values[k] = s
-		t, err := time.Parse(dateLayout, s)
-		if err != nil {
-			fm.Errors[k] = "Use a date like 2026-01-31."
-			continue
-		}
-		q.Set(k, s)
-		if k == "from" {
-			from = t
-		} else {
-			to = t.AddDate(0, 0, 1)
-		}
-	}
-	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		fm.Errors["to"] = "The end date cannot be before the start date."
-	}
-	if len(fm.Errors) > 0 {
-		fm.Message = "Please correct the dates."
-	}
-	return from, to
-}
-
 // rangeName names an export file after its dates.
 func rangeName(base string, q url.Values) string {
 	name := base
@@ -315,12 +285,20 @@ func (h *Handler) unpaidOrders(c *fiber.Ctx) error {
 	return h.page(c, fiber.StatusOK, "accounting/unpaid", "Unpaid orders", d, fm)
 }
 
-func (h *Handler) unpaidCSV(c *fiber.Ctx) error {
-	fm := emptyForm()
-	q := url.Values{}
-	from, to := dateFilter(c, fm, q)
+// exportDates reads the dates of a CSV export: wrong ones are EINVALID.
+func exportDates(c *fiber.Ctx) (from, to time.Time, q url.Values, err error) {
+	fm, q := emptyForm(), url.Values{}
+	from, to = dateFilter(c, fm, q)
 	if len(fm.Errors) > 0 {
-		return ports.Invalid(ports.Field("from", fm.Message))
+		return from, to, q, ports.Invalid(ports.Field("from", fm.Message))
+	}
+	return from, to, q, nil
+}
+
+func (h *Handler) unpaidCSV(c *fiber.Ctx) error {
+	from, to, q, err := exportDates(c)
+	if err != nil {
+		return err
 	}
 	return h.streamCSV(c, rangeName("unpaid-orders", q),
 		[]string{"order_id", "order_number", "placed_at", "total_gbp", "invoice_expires_at", "invoice_url"},
@@ -404,11 +382,9 @@ func (h *Handler) paymentsReceived(c *fiber.Ctx) error {
 }
 
 func (h *Handler) paymentsCSV(c *fiber.Ctx) error {
-	fm := emptyForm()
-	q := url.Values{}
-	from, to := dateFilter(c, fm, q)
-	if len(fm.Errors) > 0 {
-		return ports.Invalid(ports.Field("from", fm.Message))
+	from, to, q, err := exportDates(c)
+	if err != nil {
+		return err
 	}
 	tmpl, err := h.explorerTemplate(c.UserContext())
 	if err != nil {

@@ -94,30 +94,7 @@ func (h *Handler) ordersFilter(c *fiber.Ctx) (ordering.StaffFilter, url.Values, 
 		f.Number = clip(s, 32)
 		set("number", f.Number)
 	}
-	for _, k := range []string{"from", "to"} {
-		s := strings.TrimSpace(c.Query(k))
-		if s == "" {
-			continue
-		}
-		fm.Values[k] = s
-		t, err := time.Parse(dateLayout, s)
-		if err != nil {
-			fm.Errors[k] = "Use a date like 2026-01-31."
-			continue
-		}
-		q.Set(k, s)
-		if k == "from" {
-			f.From = t
-		} else {
-			f.To = t.Add(24 * time.Hour)
-		}
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		fm.Errors["to"] = "The end date cannot be before the start date."
-	}
-	if len(fm.Errors) > 0 {
-		fm.Message = "Please correct the dates."
-	}
+	f.From, f.To = dateFilter(c, fm, q)
 	return f, q, fm
 }
 
