@@ -136,8 +136,8 @@ func (a accountingPayments) StreamReceived(ctx context.Context, from, to time.Ti
 	return a.p.StreamReceived(ctx, from, to, func(p payments.Payment) error { return fn(toAccountingPayment(p)) })
 }
 
-func (a accountingPayments) ReceivedTotals(ctx context.Context, since time.Time) (int, int64, error) {
-	return a.p.ReceivedTotals(ctx, since)
+func (a accountingPayments) ReceivedTotals(ctx context.Context, from, to time.Time) (int, int64, error) {
+	return a.p.ReceivedTotals(ctx, from, to)
 }
 
 // newAccounting wires the accounting module to its store and to the other modules it

@@ -269,15 +269,16 @@ func (s *PaymentStore) StreamReceived(ctx context.Context, from, to time.Time, f
 	return rs.Err()
 }
 
-// ReceivedTotals counts the payments (not invalid) received since a time and sums their
-// value.
-func (s *PaymentStore) ReceivedTotals(ctx context.Context, since time.Time) (int, int64, error) {
+// ReceivedTotals counts the payments (not invalid) received in [from, to) (to zero:
+// unbounded) and sums their value.
+func (s *PaymentStore) ReceivedTotals(ctx context.Context, from, to time.Time) (int, int64, error) {
 	var r struct {
 		N     int   `db:"n"`
 		Pence int64 `db:"pence"`
 	}
+	where, args := receivedWhere(from, to, nil)
 	err := sqlx.GetContext(ctx, s.db.q(ctx), &r, `SELECT count(*) AS n, COALESCE(sum(value_minor), 0) AS pence
-		FROM payments.payments WHERE received_at >= $1 AND status <> 'invalid'`, since)
+		FROM payments.payments WHERE `+where+` AND status <> 'invalid'`, args...)
 	return r.N, r.Pence, err
 }
 

@@ -91,7 +91,7 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 		days  int
 	}{{"today", 1}, {"in the last 7 days", 7}, {"in the last 30 days", 30}} {
 		since := today.AddDate(0, 0, 1-p.days)
-		n, pence, err := s.src.Payments.ReceivedTotals(ctx, since)
+		n, pence, err := s.src.Payments.ReceivedTotals(ctx, since, time.Time{})
 		if err != nil {
 			return nil, err
 		}
@@ -318,12 +318,7 @@ func (s *Service) MonthSummary(ctx context.Context, month time.Time) (*MonthSumm
 	if ms.Entries, err = s.store.CountEntries(ctx, start, end); err != nil {
 		return nil, err
 	}
-	err = s.src.Payments.StreamReceived(ctx, start, end, func(p Payment) error {
-		ms.Payments++
-		ms.PaymentsPence += p.ValuePence
-		return nil
-	})
-	if err != nil {
+	if ms.Payments, ms.PaymentsPence, err = s.src.Payments.ReceivedTotals(ctx, start, end); err != nil {
 		return nil, err
 	}
 	return ms, nil

@@ -179,10 +179,10 @@ func (f *fakePayments) StreamReceived(_ context.Context, from, to time.Time, fn 
 	return f.err
 }
 
-func (f *fakePayments) ReceivedTotals(_ context.Context, since time.Time) (int, int64, error) {
+func (f *fakePayments) ReceivedTotals(_ context.Context, from, to time.Time) (int, int64, error) {
 	n, pence := 0, int64(0)
 	for _, p := range f.payments {
-		if !p.ReceivedAt.Before(since) {
+		if !p.ReceivedAt.Before(from) && (to.IsZero() || p.ReceivedAt.Before(to)) && p.Status != "invalid" {
 			n++
 			pence += p.ValuePence
 		}

@@ -83,7 +83,7 @@ type Payments interface {
 	// first, as it reads them; an error from fn stops it and is returned.
 	StreamReceived(ctx context.Context, from, to time.Time, fn func(Payment) error) error
 	// ReceivedTotals counts the payments received since a time and sums their value.
-	ReceivedTotals(ctx context.Context, since time.Time) (count int, pence int64, err error)
+	ReceivedTotals(ctx context.Context, from, to time.Time) (count int, pence int64, err error)
 }
 
 // Stock is what the module reads of the catalog.

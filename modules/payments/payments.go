@@ -188,9 +188,10 @@ type Store interface {
 	// StreamReceived calls fn for each payment received in [from, to), newest first,
 	// without holding them all in memory.
 	StreamReceived(ctx context.Context, from, to time.Time, fn func(Payment) error) error
-	// ReceivedTotals counts the (not invalid) payments received since a time and sums
+	// ReceivedTotals counts the (not invalid) payments received in [from, to) (to
+	// zero: unbounded) and sums
 	// their GBP value.
-	ReceivedTotals(ctx context.Context, since time.Time) (count int, pence int64, err error)
+	ReceivedTotals(ctx context.Context, from, to time.Time) (count int, pence int64, err error)
 
 	// RecordWebhook keeps a delivery in the inbox with the job that processes it.
 	// A delivery seen before (same id) only counts one more delivery: isNew false, and

@@ -485,7 +485,8 @@ func (s *Service) StreamReceived(ctx context.Context, from, to time.Time, fn fun
 	return s.store.StreamReceived(ctx, from, to, fn)
 }
 
-// ReceivedTotals counts the payments received since a time and sums their value.
-func (s *Service) ReceivedTotals(ctx context.Context, since time.Time) (int, int64, error) {
-	return s.store.ReceivedTotals(ctx, since)
+// ReceivedTotals counts the payments (not invalid) received in [from, to) (to zero:
+// unbounded) and sums their value.
+func (s *Service) ReceivedTotals(ctx context.Context, from, to time.Time) (int, int64, error) {
+	return s.store.ReceivedTotals(ctx, from, to)
 }
