@@ -194,11 +194,11 @@ func (s *ShipmentStore) AddEvents(ctx context.Context, events []fulfilment.Track
 	})
 }
 
-// Events lists an order's tracking events, oldest first.
-func (s *ShipmentStore) Events(ctx context.Context, orderID uuid.UUID) ([]fulfilment.TrackingEvent, error) {
+// Events lists the tracking events of orders, by order, each order's oldest first.
+func (s *ShipmentStore) Events(ctx context.Context, orderIDs ...uuid.UUID) ([]fulfilment.TrackingEvent, error) {
 	var out []fulfilment.TrackingEvent
 	if err := sqlx.SelectContext(ctx, s.db.q(ctx), &out, `SELECT id, order_id, tracking_number, event_code, event_name, location,
-		category, delivered, at FROM fulfilment.tracking_events WHERE order_id = $1 ORDER BY at, id`, orderID); err != nil {
+		category, delivered, at FROM fulfilment.tracking_events WHERE order_id = ANY($1) ORDER BY order_id, at, id`, orderIDs); err != nil {
 		return nil, fmt.Errorf("tracking events: %w", err)
 	}
 	return out, nil

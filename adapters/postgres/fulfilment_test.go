@@ -212,6 +212,21 @@ func TestShipmentStoreListsAndPolls(t *testing.T) {
 	if err != nil || len(stored) != 2 || stored[0].Code != "EVDAV" || stored[0].Location != "Leeds" || !stored[1].Delivered {
 		t.Fatalf("events %+v, %v", stored, err)
 	}
+	// Several orders' events in one read, each order's together.
+	if err := s.AddEvents(ctx, []fulfilment.TrackingEvent{{OrderID: oldShipped.OrderID, TrackingNumber: "TT2", Code: "EVDAC",
+		Name: "At the mail centre", At: at}}); err != nil {
+		t.Fatal(err)
+	}
+	both, err := s.Events(ctx, recent.OrderID, oldShipped.OrderID)
+	changes := 0
+	for i := 1; i < len(both); i++ {
+		if both[i].OrderID != both[i-1].OrderID {
+			changes++
+		}
+	}
+	if err != nil || len(both) != 3 || changes != 1 {
+		t.Fatalf("events of two orders %+v, %v", both, err)
+	}
 }
 
 // TestCatalogTakeAndReturnStock: picking takes a reserved order's goods off the

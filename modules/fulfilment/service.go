@@ -35,8 +35,6 @@ const (
 	QueueMax = 200
 	// BatchMax is the most orders one batch (labels, pick list, slips) takes.
 	BatchMax = 100
-	// ReasonMax limits the reason of a cancellation.
-	ReasonMax = 500
 )
 
 // ShippedNotice is what the client app is told when its order ships.
@@ -66,7 +64,8 @@ type Orders interface {
 	MarkShipped(ctx context.Context, id uuid.UUID, n ShippedNotice) error
 	// MarkDelivered moves a shipped order to delivered.
 	MarkDelivered(ctx context.Context, id uuid.UUID) error
-	// CancelPicked cancels a picked order on the staff's word (a refund is due).
+	// CancelPicked cancels a picked order on the staff's word (a refund is due). A
+	// missing or unfit reason is EINVALID naming "reason".
 	CancelPicked(ctx context.Context, id uuid.UUID, reason string) error
 	// FixAddress replaces the order's shipping address (EINVALID names the fields:
 	// name, line1, line2, line3, city, county, postcode, countryCode, phone).
@@ -117,8 +116,9 @@ type Store interface {
 	DueForPoll(ctx context.Context, states []State, now time.Time, limit int) ([]Shipment, error)
 	// AddEvents stores tracking events, skipping any stored before.
 	AddEvents(ctx context.Context, events []TrackingEvent) error
-	// Events lists an order's tracking events, oldest first.
-	Events(ctx context.Context, orderID uuid.UUID) ([]TrackingEvent, error)
+	// Events lists the tracking events of the orders, by order, each order's oldest
+	// first.
+	Events(ctx context.Context, orderIDs ...uuid.UUID) ([]TrackingEvent, error)
 }
 
 // Config is what the service is built from.
@@ -600,12 +600,8 @@ func (s *Service) FixAddress(ctx context.Context, orderID uuid.UUID, r ports.Rec
 // CancelPicked cancels a picked order on the staff's word: the order is cancelled
 // (its payment is due back to the customer), its items go back to stock, and the
 // shipment is cancelled, in one transaction. It is refused (ECONFLICT) once the
-// carrier may have the parcel.
+// carrier may have the parcel; the ordering module checks the reason (EINVALID).
 func (s *Service) CancelPicked(ctx context.Context, orderID uuid.UUID, reason string) (*Shipment, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" || utf8.RuneCountInString(reason) > ReasonMax {
-		return nil, ports.Invalid(ports.Field("reason", "Say why the order is cancelled (at most 500 characters); the customer's app is told."))
-	}
 	var out *Shipment
 	err := s.c.Tx.InTx(ctx, func(ctx context.Context) error {
 		var err error
@@ -846,24 +842,34 @@ func (s *Service) Track(ctx context.Context, _ []byte) error {
 			asked[owner[n]] = true
 		}
 	}
+	var ids []uuid.UUID
 	for _, sh := range due {
-		if !asked[sh.OrderID] {
-			continue
+		if asked[sh.OrderID] {
+			ids = append(ids, sh.OrderID)
 		}
-		if err := s.afterTracking(ctx, sh.OrderID, now); err != nil {
+	}
+	if len(ids) == 0 {
+		return trackErr
+	}
+	stored, err := s.c.Store.Events(ctx, ids...)
+	if err != nil {
+		return err
+	}
+	events := map[uuid.UUID][]TrackingEvent{}
+	for _, e := range stored {
+		events[e.OrderID] = append(events[e.OrderID], e)
+	}
+	for _, id := range ids {
+		if err := s.afterTracking(ctx, id, events[id], now); err != nil {
 			return err
 		}
 	}
 	return trackErr
 }
 
-// afterTracking delivers a shipment whose pieces all arrived, or schedules its next
-// look.
-func (s *Service) afterTracking(ctx context.Context, orderID uuid.UUID, now time.Time) error {
-	events, err := s.c.Store.Events(ctx, orderID)
-	if err != nil {
-		return err
-	}
+// afterTracking delivers a shipment whose pieces all arrived (by its stored events),
+// or schedules its next look.
+func (s *Service) afterTracking(ctx context.Context, orderID uuid.UUID, events []TrackingEvent, now time.Time) error {
 	return s.c.Tx.InTx(ctx, func(ctx context.Context) error {
 		_, err := s.c.Store.UpdateShipment(ctx, orderID, func(sh *Shipment) (Change, error) {
 			if sh.State != StateShipped {
