@@ -44,10 +44,6 @@ const (
 	StateCancelled State = "cancelled"
 )
 
-// States lists every state in the order of the workflow.
-var States = []State{StateQueued, StateRegistering, StateCreated, StatePushOnly, StateShipped, StateDelivered,
-	StateFailed, StateCancelled}
-
 // ErrorKind classifies a shipment's last problem.
 type ErrorKind string
 
