@@ -156,7 +156,7 @@ func TestStamp(t *testing.T) {
 func TestValidate(t *testing.T) {
 	ok := ports.ShipmentRequest{Reference: "OD-1", Recipient: ports.Recipient{Line1: "1 High St", City: "Leeds", CountryCode: "GB"},
 		ServiceCode: "TPN24", PackageFormat: "parcel", WeightGrams: 1, Items: []ports.ShipmentItem{{Quantity: 1}}}
-	if err := validate(ok); err != nil {
+	if err := Validate(ok); err != nil {
 		t.Fatalf("valid request refused: %v", err)
 	}
 	tests := []struct {
@@ -179,7 +179,7 @@ func TestValidate(t *testing.T) {
 		r := ok
 		r.Items = []ports.ShipmentItem{{Quantity: 1}}
 		tt.edit(&r)
-		fields := ports.FieldErrorsOf(validate(r))
+		fields := ports.FieldErrorsOf(Validate(r))
 		if len(fields) != 1 || fields[0].Field != tt.field {
 			t.Errorf("%s: fields %+v", tt.field, fields)
 		}
@@ -187,7 +187,7 @@ func TestValidate(t *testing.T) {
 	// Lengths count characters, not bytes.
 	r := ok
 	r.Recipient.Name = strings.Repeat("é", 210)
-	if err := validate(r); err != nil {
+	if err := Validate(r); err != nil {
 		t.Errorf("210 characters refused: %v", err)
 	}
 }

@@ -120,7 +120,7 @@ func S10(prefix string, serial int) string {
 // CreateOrder registers the parcel as one Click & Drop order, with its label when
 // r.WantLabel (Online Business Accounts only).
 func (c *Client) CreateOrder(ctx context.Context, r ports.ShipmentRequest) (*ports.CarrierOrder, error) {
-	if err := validate(r); err != nil {
+	if err := Validate(r); err != nil {
 		return nil, err
 	}
 	body := createOrdersRequest{Items: []createOrderRequest{c.orderRequest(r)}}
@@ -308,9 +308,10 @@ func checkReference(ref string) string {
 	return ""
 }
 
-// validate refuses, before any call, a request that Click & Drop's schema would
-// refuse: field names are ShipmentRequest's.
-func validate(r ports.ShipmentRequest) error {
+// Validate refuses, as EINVALID, a request that Click & Drop's schema would refuse:
+// field names are ShipmentRequest's. CreateOrder checks it before any call; the
+// sandbox carrier refuses the same requests.
+func Validate(r ports.ShipmentRequest) error {
 	var errs []ports.FieldError
 	add := func(field, msg string) { errs = append(errs, ports.Field(field, msg)) }
 	if msg := checkReference(r.Reference); msg != "" {

@@ -58,10 +58,10 @@ func TrackingNumber(reference string) string {
 }
 
 // CreateOrder registers the parcel in memory and makes its label, returned when
-// r.WantLabel. It refuses what Royal Mail would refuse for content (EINVALID),
-// including RefusedPostcode, and a reference in use (ECONFLICT).
+// r.WantLabel. It refuses what Royal Mail would refuse for content (EINVALID: what
+// royalmail.Validate refuses, and RefusedPostcode), and a reference in use (ECONFLICT).
 func (c *Carrier) CreateOrder(_ context.Context, r ports.ShipmentRequest) (*ports.CarrierOrder, error) {
-	if err := checkShipment(r); err != nil {
+	if err := royalmail.Validate(r); err != nil {
 		return nil, err
 	}
 	if strings.EqualFold(strings.Join(strings.Fields(r.Recipient.Postcode), ""), strings.ReplaceAll(RefusedPostcode, " ", "")) {
@@ -130,31 +130,6 @@ func (c *Carrier) createdAt(n string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
-}
-
-// checkShipment refuses what Click & Drop's schema would, in the same field names as
-// the Royal Mail adapter.
-func checkShipment(r ports.ShipmentRequest) error {
-	var errs []ports.FieldError
-	if len(r.Reference) == 0 || len(r.Reference) > 40 || strings.TrimFunc(r.Reference, func(c rune) bool {
-		return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-	}) != "" {
-		errs = append(errs, ports.Field("reference", "An order reference has 1 to 40 letters, digits, - and _."))
-	}
-	for _, f := range []struct{ field, value string }{
-		{"recipient.line1", r.Recipient.Line1}, {"recipient.city", r.Recipient.City}, {"serviceCode", r.ServiceCode},
-	} {
-		if strings.TrimSpace(f.value) == "" {
-			errs = append(errs, ports.Field(f.field, "This is required."))
-		}
-	}
-	if len(r.Recipient.CountryCode) != 2 {
-		errs = append(errs, ports.Field("recipient.countryCode", "A two-letter country code (ISO 3166) is required."))
-	}
-	if r.WeightGrams < 1 || r.WeightGrams > 30000 {
-		errs = append(errs, ports.Field("weightGrams", "The parcel weighs from 1 g to 30 kg."))
-	}
-	return ports.Invalid(errs...)
 }
 
 // specimenLabel draws a 6 × 4 inch label that no one could mistake for postage.

@@ -115,6 +115,9 @@ func TestSandboxCarrierRefuses(t *testing.T) {
 		"no city":    func(r *ports.ShipmentRequest) { r.Recipient.City = "" },
 		"weight":     func(r *ports.ShipmentRequest) { r.WeightGrams = 0 },
 		"no service": func(r *ports.ShipmentRequest) { r.ServiceCode = "" },
+		// What Royal Mail's schema refuses, as the Click & Drop client does.
+		"format":    func(r *ports.ShipmentRequest) { r.PackageFormat = "crate" },
+		"long name": func(r *ports.ShipmentRequest) { r.Recipient.Name = strings.Repeat("x", 211) },
 	} {
 		r := parcel("OD-3001")
 		edit(&r)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"orderdesk/adapters/royalmail"
 	"orderdesk/ports"
 )
 
@@ -85,11 +86,11 @@ func (t *Tracker) events(n string) ([]ports.TrackingSummary, string) {
 	return out, ""
 }
 
-// Summaries returns each number's latest scan; more than 30 numbers is EINVALID, as
-// with Royal Mail.
+// Summaries returns each number's latest scan; more than royalmail.MaxSummaries
+// numbers is EINVALID, as with Royal Mail.
 func (t *Tracker) Summaries(_ context.Context, numbers []string) ([]ports.TrackingSummary, error) {
-	if len(numbers) > 30 {
-		return nil, ports.Errorf(ports.EINVALID, "Royal Mail tracks at most 30 items a call, not %d.", len(numbers))
+	if len(numbers) > royalmail.MaxSummaries {
+		return nil, ports.Errorf(ports.EINVALID, "Royal Mail tracks at most %d items a call, not %d.", royalmail.MaxSummaries, len(numbers))
 	}
 	out := make([]ports.TrackingSummary, 0, len(numbers))
 	for _, n := range numbers {
