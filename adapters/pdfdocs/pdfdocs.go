@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
@@ -37,12 +38,18 @@ const (
 	lineH  = 6.0
 )
 
-func london(t time.Time) string {
+// londonTime is the shop's time zone, read from the zone database once (every page's
+// footer shows a time).
+var londonTime = sync.OnceValue(func() *time.Location {
 	loc, err := time.LoadLocation("Europe/London")
 	if err != nil {
-		loc = time.UTC
+		return time.UTC
 	}
-	return t.In(loc).Format("2 Jan 2006 15:04")
+	return loc
+})
+
+func london(t time.Time) string {
+	return t.In(londonTime()).Format("2 Jan 2006 15:04")
 }
 
 // PickList renders a pick list: each product once with the summed quantity, a box to
@@ -129,7 +136,6 @@ func (d *Documents) PackingSlips(slips []fulfilment.PackingSlip) ([]byte, error)
 		if err := pdfkit.QRCode(pdf, s.Number, 210-margin-30, margin, 30); err != nil {
 			return nil, err
 		}
-		pdf.SetFont(pdfkit.Font, "", 10)
 		pdf.SetFont(pdfkit.Font, "B", 20)
 		pdf.CellFormat(width-35, 10, "Packing slip", "", 1, "L", false, 0, "")
 		pdf.SetFont(pdfkit.Font, "B", 16)
