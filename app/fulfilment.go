@@ -43,6 +43,18 @@ func (f fulfilmentOrders) Order(ctx context.Context, id uuid.UUID) (*fulfilment.
 	return &out, nil
 }
 
+func (f fulfilmentOrders) Orders(ctx context.Context, ids []uuid.UUID) ([]fulfilment.Order, error) {
+	os, err := f.o.Orders(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fulfilment.Order, len(os))
+	for i := range os {
+		out[i] = toFulfilmentOrder(&os[i])
+	}
+	return out, nil
+}
+
 func (f fulfilmentOrders) PickQueue(ctx context.Context, limit int) ([]fulfilment.Order, error) {
 	os, err := f.o.PickQueue(ctx, limit)
 	if err != nil {

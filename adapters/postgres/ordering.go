@@ -191,6 +191,17 @@ func (s *OrderStore) Order(ctx context.Context, id uuid.UUID) (*ordering.Order, 
 	return &o, nil
 }
 
+// Orders returns several orders with their lines and history, in three queries; ids
+// that do not exist are left out.
+func (s *OrderStore) Orders(ctx context.Context, ids []uuid.UUID) ([]ordering.Order, error) {
+	q := s.db.q(ctx)
+	var out []ordering.Order
+	if err := sqlx.SelectContext(ctx, q, &out, `SELECT `+orderColumns+` FROM ordering.orders WHERE id = ANY($1)`, ids); err != nil {
+		return nil, fmt.Errorf("orders: %w", err)
+	}
+	return out, s.detailsOf(ctx, q, out)
+}
+
 func (s *OrderStore) details(ctx context.Context, q sqlx.QueryerContext, o *ordering.Order) error {
 	os := []ordering.Order{*o}
 	if err := s.detailsOf(ctx, q, os); err != nil {

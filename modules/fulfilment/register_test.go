@@ -797,4 +797,7 @@ func TestBatchPapers(t *testing.T) {
 	if _, err := e.App.Fulfilment.PickList(context.Background(), nil); ports.ErrorCodeOf(err) != ports.EINVALID {
 		t.Fatalf("empty batch: %v", err)
 	}
+	if _, err := e.App.Fulfilment.PackingSlips(context.Background(), []uuid.UUID{ids[0], uuid.New()}); ports.ErrorCodeOf(err) != ports.ENOTFOUND {
+		t.Fatalf("a batch with an order that does not exist: %v", err)
+	}
 }

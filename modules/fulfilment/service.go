@@ -51,6 +51,8 @@ type ShippedNotice struct {
 // does not allow the change.
 type Orders interface {
 	Order(ctx context.Context, id uuid.UUID) (*Order, error)
+	// Orders returns several orders in the order of ids; ENOTFOUND when one is missing.
+	Orders(ctx context.Context, ids []uuid.UUID) ([]Order, error)
 	// PickQueue lists the paid orders waiting to be picked, express first, then
 	// oldest first, at most limit of them.
 	PickQueue(ctx context.Context, limit int) ([]Order, error)
@@ -725,20 +727,15 @@ func (s *Service) orders(ctx context.Context, ids []uuid.UUID) ([]Order, error) 
 	if err := checkBatch(ids); err != nil {
 		return nil, err
 	}
-	out := make([]Order, 0, len(ids))
+	unique := make([]uuid.UUID, 0, len(ids))
 	seen := map[uuid.UUID]bool{}
 	for _, id := range ids {
-		if seen[id] {
-			continue
+		if !seen[id] {
+			seen[id] = true
+			unique = append(unique, id)
 		}
-		seen[id] = true
-		o, err := s.c.Orders.Order(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *o)
 	}
-	return out, nil
+	return s.c.Orders.Orders(ctx, unique)
 }
 
 // PickList renders the pick list of a batch of orders: items summed by SKU.

@@ -25,6 +25,28 @@ type Shipment struct {
 	TrackingURL    string
 }
 
+// Orders returns several orders with their lines and history, in the order of ids
+// (a batch of pick lists or packing slips); an id that is not an order is ENOTFOUND.
+func (s *Service) Orders(ctx context.Context, ids []uuid.UUID) ([]Order, error) {
+	os, err := s.store.Orders(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[uuid.UUID]*Order, len(os))
+	for i := range os {
+		byID[os[i].ID] = &os[i]
+	}
+	out := make([]Order, len(ids))
+	for i, id := range ids {
+		o, ok := byID[id]
+		if !ok {
+			return nil, ports.Errorf(ports.ENOTFOUND, "No such order.")
+		}
+		out[i] = *o
+	}
+	return out, nil
+}
+
 // PickQueue lists the paid orders waiting to be picked (processing), express first,
 // then oldest first, with their lines.
 func (s *Service) PickQueue(ctx context.Context, limit int) ([]Order, error) {

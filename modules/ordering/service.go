@@ -118,6 +118,9 @@ type Store interface {
 	CreateOrder(ctx context.Context, o *Order, h HistoryEntry) error
 	// Order returns an order with its lines and history.
 	Order(ctx context.Context, id uuid.UUID) (*Order, error)
+	// Orders returns several orders with their lines and history; missing ids are
+	// left out.
+	Orders(ctx context.Context, ids []uuid.UUID) ([]Order, error)
 	// OrderHead returns an order without its lines and history.
 	OrderHead(ctx context.Context, id uuid.UUID) (*Order, error)
 	ListClientOrders(ctx context.Context, f ClientFilter) ([]Order, error)
