@@ -27,7 +27,9 @@ func (noPayments) Received(context.Context, accounting.ReceivedFilter) ([]accoun
 func (noPayments) StreamReceived(context.Context, time.Time, time.Time, func(accounting.Payment) error) error {
 	return nil
 }
-func (noPayments) ReceivedTotals(context.Context, time.Time, time.Time) (int, int64, error) { return 0, 0, nil }
+func (noPayments) ReceivedTotals(context.Context, time.Time, time.Time) (int, int64, error) {
+	return 0, 0, nil
+}
 
 func ledgerService(clock ports.Clock) *accounting.Service {
 	return accounting.NewService(postgres.NewAccountingStore(testDB), clock, accounting.Sources{})
