@@ -42,7 +42,7 @@ func lockOrder(ctx context.Context, tx sqlx.ExecerContext, orderID *uuid.UUID) e
 func (s *AccountingStore) Post(ctx context.Context, e *accounting.Entry, build func(accounting.Owed) ([]accounting.Line, error)) (*accounting.Entry, bool, error) {
 	var out *accounting.Entry
 	posted := false
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		if err := lockOrder(ctx, tx, e.OrderID); err != nil {
 			return fmt.Errorf("lock order: %w", err)
 		}
@@ -89,7 +89,7 @@ func (s *AccountingStore) Post(ctx context.Context, e *accounting.Entry, build f
 
 // insertEntry inserts e and its lines and sets their ids; it returns 0 when an entry
 // of e's source exists.
-func insertEntry(ctx context.Context, tx *sqlx.Tx, e *accounting.Entry) (int64, error) {
+func insertEntry(ctx context.Context, tx *Tx, e *accounting.Entry) (int64, error) {
 	err := tx.QueryRowxContext(ctx, `INSERT INTO accounting.journal_entries
 		(source, kind, occurred_at, order_id, order_number, memo, posted_by, reverses)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source) DO NOTHING RETURNING id, posted_at`,
@@ -136,7 +136,7 @@ func entryWhere(ctx context.Context, q sqlx.QueryerContext, cond string, args ..
 // Reverse records the reversal fn makes of entry id, with its audit entry.
 func (s *AccountingStore) Reverse(ctx context.Context, id int64, fn func(*accounting.Entry) (*accounting.Entry, error), audit func(*accounting.Entry) ports.AuditEntry) (*accounting.Entry, error) {
 	var out *accounting.Entry
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		var orderID *uuid.UUID
 		if err := tx.GetContext(ctx, &orderID, `SELECT order_id FROM accounting.journal_entries WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "There is no such journal entry.")

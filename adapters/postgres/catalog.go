@@ -56,7 +56,7 @@ func (s *CatalogStore) CategoryByID(ctx context.Context, id uuid.UUID) (*catalog
 
 // CreateCategory inserts a category; a taken slug is ECONFLICT.
 func (s *CatalogStore) CreateCategory(ctx context.Context, c *catalog.Category, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if c.ParentID != nil {
 			// The parent must stay top-level while the child is added.
 			if err := lockTopLevelParent(ctx, tx, *c.ParentID); err != nil {
@@ -78,7 +78,7 @@ func (s *CatalogStore) CreateCategory(ctx context.Context, c *catalog.Category, 
 // UpdateCategory locks the category and saves fn's changes.
 func (s *CatalogStore) UpdateCategory(ctx context.Context, id uuid.UUID, fn func(*catalog.Category, int) error, a ports.AuditEntry) (*catalog.Category, error) {
 	var out *catalog.Category
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		var c catalog.Category
 		if err := tx.GetContext(ctx, &c, `SELECT `+categoryColumns+` FROM catalog.categories c WHERE c.id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "No such category.")
@@ -113,7 +113,7 @@ func (s *CatalogStore) UpdateCategory(ctx context.Context, id uuid.UUID, fn func
 
 // lockTopLevelParent locks the would-be parent of a category and checks that it
 // exists and is top-level, so that one level of nesting holds under concurrency.
-func lockTopLevelParent(ctx context.Context, tx *sqlx.Tx, id uuid.UUID) error {
+func lockTopLevelParent(ctx context.Context, tx *Tx, id uuid.UUID) error {
 	var top bool
 	err := tx.GetContext(ctx, &top, `SELECT parent_id IS NULL FROM catalog.categories WHERE id = $1 FOR UPDATE`, id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -130,7 +130,7 @@ func lockTopLevelParent(ctx context.Context, tx *sqlx.Tx, id uuid.UUID) error {
 
 // DeleteCategory deletes a category, moving its products when asked.
 func (s *CatalogStore) DeleteCategory(ctx context.Context, id uuid.UUID, moveTo *uuid.UUID, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		var c catalog.Category
 		if err := tx.GetContext(ctx, &c, `SELECT `+categoryColumns+` FROM catalog.categories c WHERE c.id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "No such category.")
@@ -297,7 +297,7 @@ const insertMovement = `INSERT INTO catalog.stock_movements (product_id, delta, 
 // CreateProduct inserts a product and its initial stock movement; a taken SKU is
 // ECONFLICT.
 func (s *CatalogStore) CreateProduct(ctx context.Context, p *catalog.Product, initial *catalog.StockMovement, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		_, err := tx.NamedExecContext(ctx, `INSERT INTO catalog.products (id, name, description, category_id, sku, status,
 			price_minor, weight_unit, weight_milli, shipping_weight_grams, track_stock, stock_on_hand, reserved,
 			low_stock_threshold, created_at, updated_at)
@@ -318,7 +318,7 @@ func (s *CatalogStore) CreateProduct(ctx context.Context, p *catalog.Product, in
 	})
 }
 
-func lockProduct(ctx context.Context, tx *sqlx.Tx, id uuid.UUID) (*catalog.Product, error) {
+func lockProduct(ctx context.Context, tx *Tx, id uuid.UUID) (*catalog.Product, error) {
 	var p catalog.Product
 	if err := tx.GetContext(ctx, &p, `SELECT `+productColumns+` FROM catalog.products p WHERE p.id = $1 FOR UPDATE`, id); err != nil {
 		return nil, notFound(err, "No such product.")
@@ -329,7 +329,7 @@ func lockProduct(ctx context.Context, tx *sqlx.Tx, id uuid.UUID) (*catalog.Produ
 // UpdateProduct locks the product and saves fn's changes.
 func (s *CatalogStore) UpdateProduct(ctx context.Context, id uuid.UUID, fn func(*catalog.Product) error, a ports.AuditEntry) (*catalog.Product, error) {
 	var out *catalog.Product
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		p, err := lockProduct(ctx, tx, id)
 		if err != nil {
 			return err
@@ -363,7 +363,7 @@ func (s *CatalogStore) UpdateProduct(ctx context.Context, id uuid.UUID, fn func(
 // DeleteProduct deletes or, when orders refer to it, archives a product.
 func (s *CatalogStore) DeleteProduct(ctx context.Context, id uuid.UUID, a ports.AuditEntry) (bool, error) {
 	archived := false
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		p, err := lockProduct(ctx, tx, id)
 		if err != nil {
 			return err
@@ -388,7 +388,7 @@ func (s *CatalogStore) DeleteProduct(ctx context.Context, id uuid.UUID, a ports.
 // AdjustStock records a stock movement chosen by fn under the product's lock.
 func (s *CatalogStore) AdjustStock(ctx context.Context, id uuid.UUID, fn func(*catalog.Product) (catalog.StockMovement, error), a ports.AuditEntry) (*catalog.Product, error) {
 	var out *catalog.Product
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		p, err := lockProduct(ctx, tx, id)
 		if err != nil {
 			return err
@@ -447,7 +447,7 @@ func (s *CatalogStore) CountLowStock(ctx context.Context) (int, error) {
 
 // AddPhoto appends a photo to its product and queues its processing.
 func (s *CatalogStore) AddPhoto(ctx context.Context, ph *catalog.Photo, job ports.Job, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := lockProduct(ctx, tx, ph.ProductID); err != nil {
 			return err
 		}
@@ -491,7 +491,7 @@ func (s *CatalogStore) SavePhotoResult(ctx context.Context, ph *catalog.Photo) e
 
 // ReorderPhotos sets positions from order, which must list every photo once.
 func (s *CatalogStore) ReorderPhotos(ctx context.Context, productID uuid.UUID, order []uuid.UUID, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := lockProduct(ctx, tx, productID); err != nil {
 			return err
 		}
@@ -524,7 +524,7 @@ func (s *CatalogStore) ReorderPhotos(ctx context.Context, productID uuid.UUID, o
 
 // SetPrimaryPhoto makes one photo primary.
 func (s *CatalogStore) SetPrimaryPhoto(ctx context.Context, productID, photoID uuid.UUID, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := lockProduct(ctx, tx, productID); err != nil {
 			return err
 		}
@@ -544,7 +544,7 @@ func (s *CatalogStore) SetPrimaryPhoto(ctx context.Context, productID, photoID u
 
 // SetPhotoAlt changes a photo's alt text.
 func (s *CatalogStore) SetPhotoAlt(ctx context.Context, productID, photoID uuid.UUID, alt string, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE catalog.photos SET alt = $3 WHERE product_id = $1 AND id = $2`, productID, photoID, alt)
 		if err != nil {
 			return err
@@ -559,7 +559,7 @@ func (s *CatalogStore) SetPhotoAlt(ctx context.Context, productID, photoID uuid.
 // DeletePhoto removes a photo; the first remaining one becomes primary if needed.
 func (s *CatalogStore) DeletePhoto(ctx context.Context, productID, photoID uuid.UUID, a ports.AuditEntry) (*catalog.Photo, error) {
 	var ph catalog.Photo
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := lockProduct(ctx, tx, productID); err != nil {
 			return err
 		}
@@ -653,7 +653,7 @@ func (s *CatalogStore) PublicProduct(ctx context.Context, id uuid.UUID) (*catalo
 // Reserve holds stock for an order (see catalog.Service.Reserve).
 func (s *CatalogStore) Reserve(ctx context.Context, orderID uuid.UUID, lines []catalog.ReserveLine) ([]catalog.Product, error) {
 	out := make([]catalog.Product, len(lines))
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		ids := make([]uuid.UUID, len(lines))
 		for i, l := range lines {
 			ids[i] = l.ProductID
@@ -711,7 +711,7 @@ func (s *CatalogStore) Reserve(ctx context.Context, orderID uuid.UUID, lines []c
 // Release gives back what an order holds; rows already released or committed are left
 // alone, so releasing twice changes nothing.
 func (s *CatalogStore) Release(ctx context.Context, orderID uuid.UUID) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `WITH released AS (
 				UPDATE catalog.reservations SET status = 'released', updated_at = now()
 				WHERE order_id = $1 AND status = 'held' RETURNING product_id, quantity, counted)

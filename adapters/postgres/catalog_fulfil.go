@@ -15,7 +15,7 @@ import (
 // reservations to, and records a movement with reason per product whose stock is
 // counted. Reserved counts go down when the goods leave (sign −1).
 func (s *CatalogStore) moveReserved(ctx context.Context, orderID uuid.UUID, from, to string, sign int, reason catalog.StockReason, actor, note string) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `SELECT p.id FROM catalog.products p WHERE p.id IN (
 				SELECT product_id FROM catalog.reservations WHERE order_id = $1 AND status = $2)
 			ORDER BY p.id FOR UPDATE OF p`, orderID, from); err != nil {

@@ -30,7 +30,7 @@ type clientConn interface {
 // conn returns the transaction carried by ctx (DB.InTx), so that reads inside a
 // caller's transaction see its writes, or else the pool.
 func (s *ClientStore) conn(ctx context.Context) clientConn {
-	if tx, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+	if tx, ok := ctx.Value(txKey{}).(*Tx); ok {
 		return tx
 	}
 	return s.db.DB
@@ -38,7 +38,7 @@ func (s *ClientStore) conn(ctx context.Context) clientConn {
 
 // CreateApp inserts an app with its first key and optional webhook.
 func (s *ClientStore) CreateApp(ctx context.Context, app *clients.App, key *clients.Key, hook *clients.Webhook, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		_, err := tx.NamedExecContext(ctx, `INSERT INTO clients.apps (id, name, disabled, created_at) VALUES (:id, :name, :disabled, :created_at)`, app)
 		if isUniqueViolation(err) {
 			return ports.Errorf(ports.ECONFLICT, "The name %s is taken.", app.Name)
@@ -106,7 +106,7 @@ func (s *ClientStore) App(ctx context.Context, id uuid.UUID) (*clients.App, erro
 
 // SetAppDisabled disables or enables an app.
 func (s *ClientStore) SetAppDisabled(ctx context.Context, id uuid.UUID, disabled bool, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE clients.apps SET disabled = $2 WHERE id = $1`, id, disabled)
 		if err != nil {
 			return fmt.Errorf("update app: %w", err)
@@ -129,7 +129,7 @@ func (s *ClientStore) ListKeys(ctx context.Context, appID uuid.UUID) ([]clients.
 
 // AddKey inserts a key.
 func (s *ClientStore) AddKey(ctx context.Context, key *clients.Key, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO clients.api_keys (id, app_id, prefix, hash, created_at)
 			VALUES (:id, :app_id, :prefix, :hash, :created_at)`, key); err != nil {
 			return fmt.Errorf("insert key: %w", err)
@@ -140,7 +140,7 @@ func (s *ClientStore) AddKey(ctx context.Context, key *clients.Key, a ports.Audi
 
 // RevokeKey revokes an app's key.
 func (s *ClientStore) RevokeKey(ctx context.Context, appID, keyID uuid.UUID, at time.Time, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		var revoked *time.Time
 		err := tx.GetContext(ctx, &revoked, `SELECT revoked_at FROM clients.api_keys WHERE id = $1 AND app_id = $2 FOR UPDATE`, keyID, appID)
 		if err != nil {
@@ -168,7 +168,7 @@ func (s *ClientStore) ListWebhooks(ctx context.Context, appID uuid.UUID) ([]clie
 
 // AddWebhook inserts a webhook.
 func (s *ClientStore) AddWebhook(ctx context.Context, hook *clients.Webhook, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO clients.webhooks (id, app_id, url, secret, active, created_at)
 			VALUES (:id, :app_id, :url, :secret, :active, :created_at)`, hook); err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
@@ -179,7 +179,7 @@ func (s *ClientStore) AddWebhook(ctx context.Context, hook *clients.Webhook, a p
 
 // UpdateWebhook changes a webhook under a row lock.
 func (s *ClientStore) UpdateWebhook(ctx context.Context, appID, hookID uuid.UUID, fn func(*clients.Webhook) error, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		var h clients.Webhook
 		err := tx.GetContext(ctx, &h, `SELECT `+webhookColumns+` FROM clients.webhooks
 			WHERE id = $1 AND app_id = $2 AND deleted_at IS NULL FOR UPDATE`, hookID, appID)
@@ -200,8 +200,8 @@ func (s *ClientStore) UpdateWebhook(ctx context.Context, appID, hookID uuid.UUID
 const insertDelivery = `INSERT INTO clients.deliveries (id, event_id, webhook_id, app_id, subject, status, created_at, give_up_at)
 	VALUES (:id, :event_id, :webhook_id, :app_id, :subject, :status, :created_at, :give_up_at) RETURNING seq`
 
-func addDelivery(ctx context.Context, tx *sqlx.Tx, d *clients.Delivery) error {
-	rows, err := tx.NamedQuery(insertDelivery, d)
+func addDelivery(ctx context.Context, tx *Tx, d *clients.Delivery) error {
+	rows, err := tx.NamedQueryContext(ctx, insertDelivery, d)
 	if err != nil {
 		return fmt.Errorf("insert delivery: %w", err)
 	}
@@ -221,7 +221,7 @@ func addDelivery(ctx context.Context, tx *sqlx.Tx, d *clients.Delivery) error {
 // AddEvent records an event with its deliveries and their outbox jobs.
 func (s *ClientStore) AddEvent(ctx context.Context, ev *clients.Event, newDelivery func(*clients.Webhook) *clients.Delivery) ([]clients.Delivery, error) {
 	var out []clients.Delivery
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		// One round trip: the event is inserted only for an existing app, whose
 		// disabled flag comes back with its active webhooks (one row with no webhook
 		// when it has none; no row when there is no such app).
@@ -269,7 +269,7 @@ func (s *ClientStore) AddEvent(ctx context.Context, ev *clients.Event, newDelive
 // Resend records a new delivery of an old delivery's event to its webhook.
 func (s *ClientStore) Resend(ctx context.Context, appID, id uuid.UUID, newDelivery func(*clients.Delivery) *clients.Delivery, a ports.AuditEntry) (*clients.Delivery, error) {
 	var d *clients.Delivery
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		var old struct {
 			clients.Delivery
 			Active  bool       `db:"active"`
@@ -362,7 +362,7 @@ func (s *ClientStore) NextPending(ctx context.Context, d *clients.Delivery) (uui
 
 // RecordAttempt logs an attempt and updates the delivery.
 func (s *ClientStore) RecordAttempt(ctx context.Context, d *clients.Delivery, at clients.Attempt, status clients.DeliveryStatus) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO clients.delivery_attempts (delivery_id, at, status_code, error, duration_ms)
 			VALUES (:delivery_id, :at, :status_code, :error, :duration_ms)`, &at); err != nil {
 			return fmt.Errorf("insert attempt: %w", err)

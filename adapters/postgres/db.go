@@ -78,26 +78,39 @@ type txKey struct{}
 // order reserves stock in the catalog) while each module still writes only its own
 // tables through its own store. It commits when fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		return fn(context.WithValue(ctx, txKey{}, tx))
 	})
 }
 
 // inTx runs fn in a transaction, committing when it returns nil. Inside a transaction
 // opened by InTx it joins that one instead, which commits or rolls back as a whole.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	if tx, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if tx, ok := ctx.Value(txKey{}).(*Tx); ok {
 		return fn(tx)
 	}
-	tx, err := db.BeginTxx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
+		tx.rollback()
+		if tx.failed != nil {
+			return tx.failed
+		}
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if tx.failed != nil {
+		tx.rollback()
+		return tx.failed
+	}
+	if err := tx.commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -64,7 +64,7 @@ func rowsToShipments(rows []shipmentRow) ([]fulfilment.Shipment, error) {
 // CreateShipment inserts sh and its job unless the order has a shipment.
 func (s *ShipmentStore) CreateShipment(ctx context.Context, sh *fulfilment.Shipment, job ports.Job) (bool, error) {
 	created := false
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.NamedExecContext(ctx, `INSERT INTO fulfilment.shipments (`+shipmentColumns+`) VALUES (:order_id,
 			:order_number, :reference, :carrier, :service_code, :service_name, :express, :package_format, :weight_grams, :state,
 			:push_only, :carrier_order_id, :tracking_numbers, :label_key, :error_kind, :error_message, :attempts, :retries,
@@ -126,7 +126,7 @@ func (s *ShipmentStore) ListShipments(ctx context.Context, f fulfilment.ListFilt
 // jobs and audit entry.
 func (s *ShipmentStore) UpdateShipment(ctx context.Context, orderID uuid.UUID, fn func(*fulfilment.Shipment) (fulfilment.Change, error)) (*fulfilment.Shipment, error) {
 	var out *fulfilment.Shipment
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		var r shipmentRow
 		if err := tx.GetContext(ctx, &r, `SELECT `+shipmentColumns+` FROM fulfilment.shipments WHERE order_id = $1 FOR UPDATE`,
 			orderID); err != nil {
@@ -184,7 +184,7 @@ func (s *ShipmentStore) AddEvents(ctx context.Context, events []fulfilment.Track
 	if len(events) == 0 {
 		return nil
 	}
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO fulfilment.tracking_events (order_id, tracking_number, event_code,
 			event_name, location, category, delivered, at) VALUES (:order_id, :tracking_number, :event_code, :event_name,
 			:location, :category, :delivered, :at) ON CONFLICT (tracking_number, event_code, at) DO NOTHING`, events); err != nil {

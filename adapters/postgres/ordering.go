@@ -25,7 +25,7 @@ var _ ordering.Store = (*OrderStore)(nil)
 // q is the transaction of ctx when there is one, else the pool: reads inside a use
 // case's transaction see its own writes.
 func (db *DB) q(ctx context.Context) sqlx.ExtContext {
-	if tx, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+	if tx, ok := ctx.Value(txKey{}).(*Tx); ok {
 		return tx
 	}
 	return db.DB
@@ -52,7 +52,7 @@ func (s *OrderStore) ShippingMethodByID(ctx context.Context, id uuid.UUID) (*ord
 
 // CreateShippingMethod inserts a method.
 func (s *OrderStore) CreateShippingMethod(ctx context.Context, m *ordering.ShippingMethod, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.shipping_methods (`+shippingColumns+`) VALUES (:id, :name,
 			:service_code, :package_format, :price_minor, :max_weight_grams, :express, :active, :position, :created_at, :updated_at)`, m); err != nil {
 			return fmt.Errorf("insert shipping method: %w", err)
@@ -63,7 +63,7 @@ func (s *OrderStore) CreateShippingMethod(ctx context.Context, m *ordering.Shipp
 
 // UpdateShippingMethod saves a method.
 func (s *OrderStore) UpdateShippingMethod(ctx context.Context, m *ordering.ShippingMethod, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `UPDATE ordering.shipping_methods SET name = :name, service_code = :service_code,
 			package_format = :package_format, price_minor = :price_minor, max_weight_grams = :max_weight_grams, express = :express,
 			active = :active, position = :position, updated_at = :updated_at WHERE id = :id`, m); err != nil {
@@ -265,7 +265,7 @@ func (s *OrderStore) ListClientOrders(ctx context.Context, f ordering.ClientFilt
 // UpdateOrder locks an order and saves fn's change, history entry and audit entry.
 func (s *OrderStore) UpdateOrder(ctx context.Context, id uuid.UUID, fn func(*ordering.Order) (ordering.Change, error)) (*ordering.Order, error) {
 	var out ordering.Order
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &out, `SELECT `+orderColumns+` FROM ordering.orders WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "No such order.")
 		}
@@ -297,7 +297,7 @@ func (s *OrderStore) UpdateOrder(ctx context.Context, id uuid.UUID, fn func(*ord
 
 // AddMessage stores a message, with its audit entry when there is one.
 func (s *OrderStore) AddMessage(ctx context.Context, m *ordering.Message, audit *ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.messages (id, order_id, author_kind, author, body, created_at)
 			VALUES (:id, :order_id, :author_kind, :author, :body, :created_at)`, m); err != nil {
 			return fmt.Errorf("insert message: %w", err)
@@ -412,7 +412,7 @@ func (s *OrderStore) OpenConversations(ctx context.Context, after *ordering.Curs
 
 // AddNote stores an internal note with its audit entry.
 func (s *OrderStore) AddNote(ctx context.Context, n *ordering.Note, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO ordering.notes (id, order_id, author, body, created_at)
 			VALUES (:id, :order_id, :author, :body, :created_at)`, n); err != nil {
 			return fmt.Errorf("insert note: %w", err)

@@ -12,7 +12,8 @@ import (
 )
 
 // addJobs records jobs in the transactional outbox inside tx, so that they are
-// enqueued if and only if tx commits. A job whose ID is already in the outbox is not
+// enqueued if and only if tx commits; in a Tx the rows go with its next round trip
+// (Tx.Later). A job whose ID is already in the outbox is not
 // added again.
 func addJobs(ctx context.Context, tx sqlx.ExtContext, jobs ...ports.Job) error {
 	for _, j := range jobs {
@@ -32,9 +33,13 @@ func addJobs(ctx context.Context, tx sqlx.ExtContext, jobs ...ports.Job) error {
 		if j.Payload == nil {
 			j.Payload = []byte("{}")
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO platform.outbox (job_id, job_type, queue, payload, max_retry, process_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING`,
-			j.ID, j.Type, j.Queue, j.Payload, j.MaxRetry, processAt); err != nil {
+		const insert = `INSERT INTO platform.outbox (job_id, job_type, queue, payload, max_retry, process_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING`
+		if t, ok := tx.(*Tx); ok {
+			t.Later(insert, j.ID, j.Type, j.Queue, j.Payload, j.MaxRetry, processAt)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, insert, j.ID, j.Type, j.Queue, j.Payload, j.MaxRetry, processAt); err != nil {
 			return fmt.Errorf("outbox: %w", err)
 		}
 	}
@@ -53,7 +58,7 @@ func NewOutbox(db *DB, log *slog.Logger) *Outbox { return &Outbox{db: db, log: l
 // Add records jobs in the outbox in a transaction of their own, for callers that have
 // no state change to commit with them.
 func (o *Outbox) Add(ctx context.Context, jobs ...ports.Job) error {
-	return o.db.inTx(ctx, func(tx *sqlx.Tx) error { return addJobs(ctx, tx, jobs...) })
+	return o.db.inTx(ctx, func(tx *Tx) error { return addJobs(ctx, tx, jobs...) })
 }
 
 type outboxRow struct {
@@ -73,7 +78,7 @@ type outboxRow struct {
 // the next pass; the queue drops them as duplicates by job ID.
 func (o *Outbox) RelayOnce(ctx context.Context, q ports.Enqueuer, batch int) (int, error) {
 	sent := 0
-	err := o.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := o.db.inTx(ctx, func(tx *Tx) error {
 		var rows []outboxRow
 		if err := tx.SelectContext(ctx, &rows, `SELECT id, job_id, job_type, queue, payload, max_retry, process_at
 			FROM platform.outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, batch); err != nil {

@@ -28,8 +28,9 @@ const invoiceColumns = `order_id, order_number, provider, invoice_id, status, am
 
 // Open inserts a pending invoice and its creation job.
 func (s *PaymentStore) Open(ctx context.Context, inv *payments.Invoice, job ports.Job) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO payments.invoices (`+invoiceColumns+`) VALUES (:order_id, :order_number,
+	return s.db.inTx(ctx, func(tx *Tx) error {
+		// Nothing reads the insert's result: it goes with the transaction's next round trip.
+		if err := tx.LaterNamed(`INSERT INTO payments.invoices (`+invoiceColumns+`) VALUES (:order_id, :order_number,
 			:provider, :invoice_id, :status, :amount_minor, :subtotal_minor, :shipping_minor, :currency, :expires_at,
 			:checkout_link, :methods, :last_error, :gateway_status, :additional_status, :received_minor, :received_sats,
 			:overpaid_minor, :rate_pence, :settled_at, :synced_at, :refund_id, :refund_link, :refund_policy, :refund_minor,
@@ -65,11 +66,12 @@ func (s *PaymentStore) Invoices(ctx context.Context, orderIDs []uuid.UUID) (map[
 
 // WithInvoiceLocked locks the invoice row while fn runs and saves fn's changes; when
 // fn changed nothing (an invoice already created, one not yet due to expire) the row
-// is not written. fn sets fields to new values; it does not write through the
+// is not written. The update goes with the transaction's next round trip (Tx.Later).
+// fn sets fields to new values; it does not write through the
 // invoice's pointers or into MethodsJSON, which the unchanged copy shares.
 func (s *PaymentStore) WithInvoiceLocked(ctx context.Context, orderID uuid.UUID, fn func(*payments.Invoice) error) (*payments.Invoice, error) {
 	var inv payments.Invoice
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.GetContext(ctx, &inv, `SELECT `+invoiceColumns+` FROM payments.invoices WHERE order_id = $1 FOR UPDATE`, orderID); err != nil {
 			return notFound(err, "No invoice for this order.")
 		}
@@ -80,13 +82,12 @@ func (s *PaymentStore) WithInvoiceLocked(ctx context.Context, orderID uuid.UUID,
 		if reflect.DeepEqual(read, inv) {
 			return nil
 		}
-		_, err := tx.NamedExecContext(ctx, `UPDATE payments.invoices SET invoice_id = :invoice_id, status = :status,
+		return tx.LaterNamed(`UPDATE payments.invoices SET invoice_id = :invoice_id, status = :status,
 			expires_at = :expires_at, checkout_link = :checkout_link, methods = :methods, last_error = :last_error,
 			gateway_status = :gateway_status, additional_status = :additional_status, received_minor = :received_minor,
 			received_sats = :received_sats, overpaid_minor = :overpaid_minor, rate_pence = :rate_pence, settled_at = :settled_at,
 			synced_at = :synced_at, refund_id = :refund_id, refund_link = :refund_link, refund_policy = :refund_policy,
 			refund_minor = :refund_minor, updated_at = :updated_at WHERE order_id = :order_id`, &inv)
-		return err
 	})
 	if err != nil {
 		return nil, err
@@ -159,7 +160,7 @@ const paymentColumns = `invoice_id, payment_id, order_id, order_number, method, 
 
 // SavePayments upserts payments; the first confirmation time is kept.
 func (s *PaymentStore) SavePayments(ctx context.Context, ps []payments.Payment) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		for i := range ps {
 			if _, err := tx.NamedExecContext(ctx, `INSERT INTO payments.payments (`+paymentColumns+`) VALUES (:invoice_id,
 				:payment_id, :order_id, :order_number, :method, :txid, :amount_sats, :rate_pence, :value_minor, :destination,
@@ -188,7 +189,7 @@ func (s *PaymentStore) Payments(ctx context.Context, orderID uuid.UUID) ([]payme
 
 // AddHistory records a payment status change (and a staff action's audit entry).
 func (s *PaymentStore) AddHistory(ctx context.Context, h payments.HistoryEntry, audit *ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO payments.status_history (order_id, status, gateway_status,
 			additional_status, source, note, at) VALUES (:order_id, :status, :gateway_status, :additional_status, :source, :note, :at)`,
 			&h); err != nil {
@@ -213,7 +214,7 @@ func (s *PaymentStore) History(ctx context.Context, orderID uuid.UUID) ([]paymen
 
 // AddJobs records jobs in the outbox in the caller's transaction.
 func (s *PaymentStore) AddJobs(ctx context.Context, jobs ...ports.Job) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error { return addJobs(ctx, tx, jobs...) })
+	return s.db.inTx(ctx, func(tx *Tx) error { return addJobs(ctx, tx, jobs...) })
 }
 
 // receivedWhere builds the filter of the payments-received list.
@@ -288,7 +289,7 @@ const inboxColumns = `delivery_id, provider, event_type, store_id, invoice_id, b
 // RecordWebhook keeps a delivery with its job, or counts a redelivery.
 func (s *PaymentStore) RecordWebhook(ctx context.Context, d *payments.WebhookDelivery, job ports.Job) (bool, error) {
 	isNew := false
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.NamedExecContext(ctx, `INSERT INTO payments.webhook_inbox (`+inboxColumns+`) VALUES (:delivery_id,
 			:provider, :event_type, :store_id, :invoice_id, :body, :deliveries, :outcome, :received_at, :last_seen_at, :processed_at)
 			ON CONFLICT (delivery_id) DO NOTHING`, d)

@@ -39,7 +39,7 @@ const saveReview = `UPDATE reviews.reviews SET rating = :rating, body = :body, s
 func (s *ReviewStore) SaveAuthored(ctx context.Context, author reviews.Author, productID uuid.UUID,
 	fn func(r *reviews.Review) (*reviews.Review, error)) (*reviews.Review, error) {
 	var out *reviews.Review
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		// Two rounds at most: the second sees the row a concurrent insert committed.
 		for range 2 {
 			var prev *reviews.Review
@@ -93,7 +93,7 @@ func (s *ReviewStore) Review(ctx context.Context, id uuid.UUID) (*reviews.Review
 // UpdateReview locks the review, lets fn change it, and saves it with fn's audit entry.
 func (s *ReviewStore) UpdateReview(ctx context.Context, id uuid.UUID, fn func(r *reviews.Review) (ports.AuditEntry, error)) (*reviews.Review, error) {
 	var r reviews.Review
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		if err := sqlx.GetContext(ctx, tx, &r, `SELECT `+reviewColumns+` FROM reviews.reviews WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "No such review.")
 		}

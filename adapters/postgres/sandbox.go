@@ -41,7 +41,7 @@ func (s *SandboxInvoices) Insert(ctx context.Context, id, orderID string, data [
 
 // Update locks an invoice, lets fn change its document and saves it.
 func (s *SandboxInvoices) Update(ctx context.Context, id string, fn func(data []byte) ([]byte, error)) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		var data []byte
 		if err := tx.GetContext(ctx, &data, `SELECT data FROM sandbox.invoices WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return notFound(err, "No such sandbox invoice.")

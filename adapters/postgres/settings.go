@@ -33,7 +33,7 @@ func (s *SettingsStore) LoadSettings(ctx context.Context) (map[string]json.RawMe
 // object (keys fn does not return stay as they are) with fn's audit entry.
 func (s *SettingsStore) UpdateSettings(ctx context.Context,
 	fn func(saved map[string]json.RawMessage) (map[string]json.RawMessage, ports.AuditEntry, error)) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		var data []byte
 		if err := tx.GetContext(ctx, &data, `SELECT data FROM settings.shop FOR UPDATE`); err != nil {
 			return fmt.Errorf("lock settings: %w", err)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
 
 	"orderdesk/modules/staff"
 	"orderdesk/ports"
@@ -25,7 +24,7 @@ const userColumns = `id, username, display_name, role, password_hash, must_chang
 
 // CreateUser inserts u; a taken username is ECONFLICT.
 func (s *StaffStore) CreateUser(ctx context.Context, u *staff.User, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		_, err := tx.NamedExecContext(ctx, `INSERT INTO staff.users (`+userColumns+`) VALUES
 			(:id, :username, :display_name, :role, :password_hash, :must_change_password, :disabled,
 			 :created_at, :updated_at, :password_changed_at, :last_login_at)`, u)
@@ -89,7 +88,7 @@ func (s *StaffStore) CountActiveUsers(ctx context.Context) (int, error) {
 
 // lockForChange locks every active admin and then the user, and returns the user and
 // the number of other active admins.
-func lockForChange(ctx context.Context, tx *sqlx.Tx, id uuid.UUID) (*staff.User, int, error) {
+func lockForChange(ctx context.Context, tx *Tx, id uuid.UUID) (*staff.User, int, error) {
 	var admins []uuid.UUID
 	if err := tx.SelectContext(ctx, &admins, `SELECT id FROM staff.users
 		WHERE role = 'admin' AND NOT disabled ORDER BY id FOR UPDATE`); err != nil {
@@ -111,7 +110,7 @@ func lockForChange(ctx context.Context, tx *sqlx.Tx, id uuid.UUID) (*staff.User,
 // UpdateUser applies fn to the locked user and saves it.
 func (s *StaffStore) UpdateUser(ctx context.Context, id uuid.UUID, fn func(*staff.User, int) error, a ports.AuditEntry) (*staff.User, error) {
 	var out *staff.User
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.db.inTx(ctx, func(tx *Tx) error {
 		u, others, err := lockForChange(ctx, tx, id)
 		if err != nil {
 			return err
@@ -132,7 +131,7 @@ func (s *StaffStore) UpdateUser(ctx context.Context, id uuid.UUID, fn func(*staf
 
 // DeleteUser deletes the user if fn allows it; sessions go with it (ON DELETE CASCADE).
 func (s *StaffStore) DeleteUser(ctx context.Context, id uuid.UUID, fn func(*staff.User, int) error, a ports.AuditEntry) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
 		u, others, err := lockForChange(ctx, tx, id)
 		if err != nil {
 			return err

@@ -378,10 +378,11 @@ func (s *Service) PlaceOrder(ctx context.Context, cl Client, idemKey string, bod
 			return err
 		}
 		o.History = []HistoryEntry{first}
-		if err := s.payments.Open(ctx, o.ID, o.Number, o.SubtotalMinor, o.ShippingMinor); err != nil {
+		if err := s.events.Publish(ctx, o.AppID, EventCreated, o.ID.String(), EventData(o)); err != nil {
 			return err
 		}
-		return s.events.Publish(ctx, o.AppID, EventCreated, o.ID.String(), EventData(o))
+		// Last, because its rows need no answer: they go with the commit.
+		return s.payments.Open(ctx, o.ID, o.Number, o.SubtotalMinor, o.ShippingMinor)
 	})
 	if err != nil {
 		return nil, false, err

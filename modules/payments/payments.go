@@ -278,23 +278,22 @@ func (s *Service) CreateInvoice(ctx context.Context, orderID uuid.UUID) (*Invoic
 	var out *Invoice
 	var gatewayErr error
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
-		created := false
 		inv, err := s.store.WithInvoiceLocked(ctx, orderID, func(inv *Invoice) error {
 			if inv.InvoiceID != nil {
 				return nil
 			}
-			created = true
-			gatewayErr = s.createAtGateway(ctx, orderID, inv)
-			return gatewayErr
+			if gatewayErr = s.createAtGateway(ctx, orderID, inv); gatewayErr != nil {
+				return gatewayErr
+			}
+			// Told here, in the same transaction, so that the invoice's new state
+			// (written after fn) goes with the commit.
+			if s.listener != nil {
+				return s.listener.PaymentUpdated(ctx, orderID, string(inv.Status), EffectNone, "")
+			}
+			return nil
 		})
-		if err != nil {
-			return err
-		}
 		out = inv
-		if created && s.listener != nil {
-			return s.listener.PaymentUpdated(ctx, orderID, string(inv.Status), EffectNone, "")
-		}
-		return nil
+		return err
 	})
 	if gatewayErr != nil {
 		// The transaction rolled back; say on the invoice why it is still missing (the

@@ -1,0 +1,199 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jmoiron/sqlx"
+)
+
+// Tx is one transaction on one connection, shared by every store that a use case's
+// context reaches (DB.InTx). Besides sqlx's methods it takes statements whose results
+// nobody reads (Later: outbox rows, an invoice's new state): they wait in the
+// transaction and go to PostgreSQL together in one round trip, with the COMMIT or
+// ahead of the next statement, whichever comes first. A read therefore always sees
+// them, and a failure among them fails the transaction as a whole.
+//
+// It is not safe for concurrent use, like a connection.
+type Tx struct {
+	conn  *sqlx.Conn
+	later []laterStmt
+	// failed is a failure of queued statements that a QueryRowxContext could not
+	// return; the transaction reports it instead of the error it caused.
+	failed error
+}
+
+type laterStmt struct {
+	query string
+	args  []any
+}
+
+var _ sqlx.ExtContext = (*Tx)(nil)
+
+// begin takes a connection from the pool and opens a transaction on it.
+func (db *DB) begin(ctx context.Context) (*Tx, error) {
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		discard(conn)
+		return nil, err
+	}
+	return &Tx{conn: conn}, nil
+}
+
+// Later queues a statement whose result is not needed; see Tx.
+func (tx *Tx) Later(query string, args ...any) {
+	tx.later = append(tx.later, laterStmt{query, args})
+}
+
+// LaterNamed is Later for a statement with :name parameters taken from arg.
+func (tx *Tx) LaterNamed(query string, arg any) error {
+	q, args, err := tx.BindNamed(query, arg)
+	if err != nil {
+		return err
+	}
+	tx.Later(q, args...)
+	return nil
+}
+
+// send runs the queued statements, then final when it is not empty, in one round trip.
+func (tx *Tx) send(ctx context.Context, final string) error {
+	if len(tx.later) == 0 {
+		if final == "" {
+			return nil
+		}
+		_, err := tx.conn.ExecContext(ctx, final)
+		return err
+	}
+	var b pgx.Batch
+	for _, s := range tx.later {
+		b.Queue(s.query, s.args...)
+	}
+	if final != "" {
+		b.Queue(final)
+	}
+	queued := tx.later
+	tx.later = nil
+	return tx.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres: connection of type %T", dc)
+		}
+		br := c.Conn().SendBatch(ctx, &b)
+		for i := 0; i < b.Len(); i++ {
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				if i < len(queued) {
+					return fmt.Errorf("%s: %w", firstLine(queued[i].query), err)
+				}
+				return err
+			}
+		}
+		return br.Close()
+	})
+}
+
+// flush sends the queued statements before a statement that needs an answer.
+func (tx *Tx) flush(ctx context.Context) error { return tx.send(ctx, "") }
+
+// commit sends the queued statements and COMMIT together, and gives the connection
+// back to the pool.
+func (tx *Tx) commit(ctx context.Context) error {
+	err := tx.send(ctx, "COMMIT")
+	if err != nil {
+		tx.rollback()
+		return err
+	}
+	return tx.conn.Close()
+}
+
+// rollback ends the transaction and gives the connection back; a connection that
+// cannot say ROLLBACK is dropped from the pool rather than reused mid-transaction.
+func (tx *Tx) rollback() {
+	tx.later = nil
+	if _, err := tx.conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		discard(tx.conn)
+		return
+	}
+	_ = tx.conn.Close()
+}
+
+// discard closes conn's connection instead of returning it to the pool.
+func discard(conn *sqlx.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close()
+}
+
+func firstLine(q string) string {
+	for i, r := range q {
+		if r == '\n' {
+			return q[:i]
+		}
+	}
+	return q
+}
+
+func (tx *Tx) DriverName() string         { return "pgx" }
+func (tx *Tx) Rebind(query string) string { return sqlx.Rebind(sqlx.DOLLAR, query) }
+func (tx *Tx) BindNamed(query string, arg any) (string, []any, error) {
+	return sqlx.BindNamed(sqlx.DOLLAR, query, arg)
+}
+
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
+	return tx.conn.ExecContext(ctx, query, args...)
+}
+
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
+	return tx.conn.QueryContext(ctx, query, args...)
+}
+
+func (tx *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
+	return tx.conn.QueryxContext(ctx, query, args...)
+}
+
+// QueryRowxContext runs a query expected to return at most one row.
+func (tx *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	if err := tx.flush(ctx); err != nil {
+		// sqlx.Row keeps its error unexported: the query fails in the aborted
+		// transaction, and the transaction reports this error.
+		tx.failed = err
+	}
+	return tx.conn.QueryRowxContext(ctx, query, args...)
+}
+
+func (tx *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	if err := tx.flush(ctx); err != nil {
+		return err
+	}
+	return tx.conn.GetContext(ctx, dest, query, args...)
+}
+
+func (tx *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	if err := tx.flush(ctx); err != nil {
+		return err
+	}
+	return tx.conn.SelectContext(ctx, dest, query, args...)
+}
+
+func (tx *Tx) NamedExecContext(ctx context.Context, query string, arg any) (sql.Result, error) {
+	return sqlx.NamedExecContext(ctx, tx, query, arg)
+}
+
+func (tx *Tx) NamedQueryContext(ctx context.Context, query string, arg any) (*sqlx.Rows, error) {
+	return sqlx.NamedQueryContext(ctx, tx, query, arg)
+}
