@@ -89,6 +89,8 @@ type Options struct {
 	// Carrier and Tracker override the ones SHIPPING_PROVIDER chooses (tests).
 	Carrier ports.Carrier
 	Tracker ports.Tracker
+	// PlacementWait overrides how long an order waits for its turn (tests).
+	PlacementWait time.Duration
 }
 
 // NewLogger returns the JSON logger at the configured level.
@@ -199,7 +201,8 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, opts Options) (*Ap
 			Reviews: a.Reviews,
 		},
 		API: api.Deps{Catalog: a.Catalog, Clients: a.Clients, Orders: a.Orders, Payments: a.Payments, Fulfilment: a.Fulfilment, BaseURL: cfg.BaseURL,
-			RateLimiter: a.rateLimiter(), Reviews: a.Reviews},
+			RateLimiter: a.rateLimiter(), Reviews: a.Reviews, PlacementConcurrency: cfg.PlacementConcurrency,
+			PlacementWait: opts.PlacementWait},
 	})
 	if err != nil {
 		return nil, err

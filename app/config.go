@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"orderdesk/adapters/sealer"
+	"orderdesk/web/api"
 	"os"
 	"strconv"
 	"strings"
@@ -36,6 +37,9 @@ type Config struct {
 	// APIRateLimit is the number of API requests a minute allowed per API key; 0
 	// disables the limit.
 	APIRateLimit int
+	// PlacementConcurrency is how many orders one serve process places at once; the
+	// others wait their turn, first come first served.
+	PlacementConcurrency int
 	// RoyalMailTracking* are the Tracking API v2 app's credentials (Royal Mail's
 	// developer portal), optional: both or neither. Without them nothing is tracked.
 	RoyalMailTrackingClientID     string
@@ -147,6 +151,11 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return nil, &ConfigError{"API_RATE_LIMIT", "must be a whole number of requests a minute from 0 (no limit) to 1000000"}
 	}
 	c.APIRateLimit = n
+	pc, err := strconv.Atoi(get("ORDER_PLACEMENT_CONCURRENCY", strconv.Itoa(api.DefaultPlacementConcurrency)))
+	if err != nil || pc < 1 || pc > 1000 {
+		return nil, &ConfigError{"ORDER_PLACEMENT_CONCURRENCY", "must be a whole number of orders from 1 to 1000"}
+	}
+	c.PlacementConcurrency = pc
 	if c.EncryptionKeys != "" {
 		if _, err := sealer.ParseKeys(c.EncryptionKeys); err != nil {
 			return nil, &ConfigError{"ENCRYPTION_KEYS", "is invalid: " + err.Error() + " (id:base64 of 32 random bytes, comma-separated)"}

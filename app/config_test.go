@@ -50,18 +50,19 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatalf("LoadConfig: %v", err)
 	}
 	want := app.Config{
-		HTTPAddr:         ":8080",
-		BaseURL:          "http://localhost:8080",
-		DatabaseURL:      "postgres://orderdesk@127.0.0.1:5432/orderdesk",
-		RedisURL:         "redis://127.0.0.1:6379/0",
-		DataDir:          ".data/files",
-		PaymentsProvider: "sandbox",
-		ShippingProvider: "sandbox",
-		RoyalMailAPIURL:  "https://api.parcel.royalmail.com/api/v1",
-		LogLevel:         "info",
-		APIRateLimit:     600,
-		SecureCookies:    false,
-		ShutdownTimeout:  25 * time.Second,
+		HTTPAddr:             ":8080",
+		BaseURL:              "http://localhost:8080",
+		DatabaseURL:          "postgres://orderdesk@127.0.0.1:5432/orderdesk",
+		RedisURL:             "redis://127.0.0.1:6379/0",
+		DataDir:              ".data/files",
+		PaymentsProvider:     "sandbox",
+		ShippingProvider:     "sandbox",
+		RoyalMailAPIURL:      "https://api.parcel.royalmail.com/api/v1",
+		LogLevel:             "info",
+		APIRateLimit:         600,
+		PlacementConcurrency: 4,
+		SecureCookies:        false,
+		ShutdownTimeout:      25 * time.Second,
 	}
 	want.RoyalMailTrackingAPIURL = "https://api.royalmail.net/mailpieces/v2"
 	if *c != want {
@@ -161,6 +162,17 @@ func TestLoadConfigValid(t *testing.T) {
 				}
 			}
 		}},
+		{"ORDER_PLACEMENT_CONCURRENCY default and explicit", nil, func(t *testing.T, c *app.Config) {
+			if c.PlacementConcurrency != 4 {
+				t.Errorf("default PlacementConcurrency %d, want 4", c.PlacementConcurrency)
+			}
+			for v, want := range map[string]int{"1": 1, " 16 ": 16, "1000": 1000} {
+				c, err := app.LoadConfig(configEnv(map[string]string{"ORDER_PLACEMENT_CONCURRENCY": v}))
+				if err != nil || c.PlacementConcurrency != want {
+					t.Errorf("ORDER_PLACEMENT_CONCURRENCY=%q: %v %+v", v, err, c)
+				}
+			}
+		}},
 		{"every log level", nil, func(t *testing.T, _ *app.Config) {
 			for _, l := range []string{"debug", "info", "warn", "error"} {
 				c, err := app.LoadConfig(configEnv(map[string]string{"LOG_LEVEL": l}))
@@ -224,6 +236,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"API_RATE_LIMIT not a number", map[string]string{"API_RATE_LIMIT": "lots"}, "API_RATE_LIMIT"},
 		{"API_RATE_LIMIT fraction", map[string]string{"API_RATE_LIMIT": "1.5"}, "API_RATE_LIMIT"},
 		{"API_RATE_LIMIT too big", map[string]string{"API_RATE_LIMIT": "1000001"}, "API_RATE_LIMIT"},
+		{"ORDER_PLACEMENT_CONCURRENCY zero", map[string]string{"ORDER_PLACEMENT_CONCURRENCY": "0"}, "ORDER_PLACEMENT_CONCURRENCY"},
+		{"ORDER_PLACEMENT_CONCURRENCY not a number", map[string]string{"ORDER_PLACEMENT_CONCURRENCY": "many"}, "ORDER_PLACEMENT_CONCURRENCY"},
+		{"ORDER_PLACEMENT_CONCURRENCY too big", map[string]string{"ORDER_PLACEMENT_CONCURRENCY": "1001"}, "ORDER_PLACEMENT_CONCURRENCY"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

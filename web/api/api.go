@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -44,6 +45,12 @@ type Deps struct {
 	Fulfilment *fulfilment.Service
 	// Reviews serves products' reviews and ratings (nil leaves them out).
 	Reviews *reviews.Service
+	// PlacementConcurrency is how many orders are placed at once; the others wait
+	// their turn (DefaultPlacementConcurrency when 0).
+	PlacementConcurrency int
+	// PlacementWait is how long an order waits for its turn before the answer is 503
+	// (10 s when 0).
+	PlacementWait time.Duration
 }
 
 // Handler serves the API.
@@ -51,6 +58,8 @@ type Handler struct {
 	d     Deps
 	cache *responseCache
 	doc   []byte
+	// placing holds a token for each order being placed (admit).
+	placing chan struct{}
 }
 
 // New builds the API handler.
@@ -62,7 +71,13 @@ func New(d Deps) (*Handler, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Handler{d: d, cache: newResponseCache(2048), doc: doc}, nil
+	if d.PlacementConcurrency <= 0 {
+		d.PlacementConcurrency = DefaultPlacementConcurrency
+	}
+	if d.PlacementWait <= 0 {
+		d.PlacementWait = placementWait
+	}
+	return &Handler{d: d, cache: newResponseCache(2048), doc: doc, placing: make(chan struct{}, d.PlacementConcurrency)}, nil
 }
 
 // docsPage is the API reference at /api/v1/docs: Redoc, served under /static, draws it in

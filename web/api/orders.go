@@ -361,6 +361,11 @@ func (h *Handler) placeOrder(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
+	if !h.admit() {
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return Problem(c, http.StatusServiceUnavailable, "Too many orders are being placed right now. Try again in a second.", nil)
+	}
+	defer h.leave()
 	o, replayed, err := h.d.Orders.PlaceOrder(ctx, orderingClient(c), c.Get("Idempotency-Key"), body, in)
 	if err != nil {
 		return err
