@@ -13,10 +13,11 @@ import (
 
 // Tx is one transaction on one connection, shared by every store that a use case's
 // context reaches (DB.InTx). Besides sqlx's methods it takes statements whose results
-// nobody reads (Later: outbox rows, an invoice's new state): they wait in the
-// transaction and go to PostgreSQL together in one round trip, with the COMMIT or
-// ahead of the next statement, whichever comes first. A read therefore always sees
-// them, and a failure among them fails the transaction as a whole.
+// nobody reads (Later: BEGIN itself, outbox rows, an invoice's new state): they wait
+// in the transaction and go to PostgreSQL together in one round trip, with the next
+// statement that returns no rows (ExecContext) or the COMMIT, or just ahead of a
+// query. A read therefore always sees them, and a failure among them fails the
+// transaction as a whole.
 //
 // It is not safe for concurrent use, like a connection.
 type Tx struct {
@@ -34,17 +35,14 @@ type laterStmt struct {
 
 var _ sqlx.ExtContext = (*Tx)(nil)
 
-// begin takes a connection from the pool and opens a transaction on it.
+// begin takes a connection from the pool for a transaction. BEGIN itself waits
+// (Later) for the first statement that can carry it.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	conn, err := db.Connx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		discard(conn)
-		return nil, err
-	}
-	return &Tx{conn: conn}, nil
+	return &Tx{conn: conn, later: []laterStmt{{query: "BEGIN"}}}, nil
 }
 
 // Later queues a statement whose result is not needed; see Tx.
@@ -62,51 +60,57 @@ func (tx *Tx) LaterNamed(query string, arg any) error {
 	return nil
 }
 
-// send runs the queued statements, then final when it is not empty, in one round trip.
-func (tx *Tx) send(ctx context.Context, final string) error {
+// send runs the queued statements, then last when it is not nil, in one round trip,
+// and returns last's result.
+func (tx *Tx) send(ctx context.Context, last *laterStmt) (sql.Result, error) {
 	if len(tx.later) == 0 {
-		if final == "" {
-			return nil
+		if last == nil {
+			return nil, nil
 		}
-		_, err := tx.conn.ExecContext(ctx, final)
-		return err
+		return tx.conn.ExecContext(ctx, last.query, last.args...)
+	}
+	stmts := tx.later
+	tx.later = nil
+	if last != nil {
+		stmts = append(stmts, *last)
 	}
 	var b pgx.Batch
-	for _, s := range tx.later {
+	for _, s := range stmts {
 		b.Queue(s.query, s.args...)
 	}
-	if final != "" {
-		b.Queue(final)
-	}
-	queued := tx.later
-	tx.later = nil
-	return tx.conn.Raw(func(dc any) error {
+	var res sql.Result
+	err := tx.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("postgres: connection of type %T", dc)
 		}
 		br := c.Conn().SendBatch(ctx, &b)
-		for i := 0; i < b.Len(); i++ {
-			if _, err := br.Exec(); err != nil {
+		for i, s := range stmts {
+			tag, err := br.Exec()
+			if err != nil {
 				_ = br.Close()
-				if i < len(queued) {
-					return fmt.Errorf("%s: %w", firstLine(queued[i].query), err)
+				if last != nil && i == len(stmts)-1 {
+					return err // the caller's own statement: its error as it is
 				}
-				return err
+				return fmt.Errorf("%s: %w", firstLine(s.query), err)
 			}
+			res = driver.RowsAffected(tag.RowsAffected())
 		}
 		return br.Close()
 	})
+	return res, err
 }
 
 // flush sends the queued statements before a statement that needs an answer.
-func (tx *Tx) flush(ctx context.Context) error { return tx.send(ctx, "") }
+func (tx *Tx) flush(ctx context.Context) error {
+	_, err := tx.send(ctx, nil)
+	return err
+}
 
 // commit sends the queued statements and COMMIT together, and gives the connection
 // back to the pool.
 func (tx *Tx) commit(ctx context.Context) error {
-	err := tx.send(ctx, "COMMIT")
-	if err != nil {
+	if _, err := tx.send(ctx, &laterStmt{query: "COMMIT"}); err != nil {
 		tx.rollback()
 		return err
 	}
@@ -116,6 +120,11 @@ func (tx *Tx) commit(ctx context.Context) error {
 // rollback ends the transaction and gives the connection back; a connection that
 // cannot say ROLLBACK is dropped from the pool rather than reused mid-transaction.
 func (tx *Tx) rollback() {
+	if len(tx.later) > 0 && tx.later[0].query == "BEGIN" { // nothing was sent
+		tx.later = nil
+		_ = tx.conn.Close()
+		return
+	}
 	tx.later = nil
 	if _, err := tx.conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
 		discard(tx.conn)
@@ -145,11 +154,9 @@ func (tx *Tx) BindNamed(query string, arg any) (string, []any, error) {
 	return sqlx.BindNamed(sqlx.DOLLAR, query, arg)
 }
 
+// ExecContext runs a statement, with the queued ones in the same round trip.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := tx.flush(ctx); err != nil {
-		return nil, err
-	}
-	return tx.conn.ExecContext(ctx, query, args...)
+	return tx.send(ctx, &laterStmt{query, args})
 }
 
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
