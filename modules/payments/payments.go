@@ -271,10 +271,22 @@ func (s *Service) Open(ctx context.Context, orderID uuid.UUID, number string, su
 		ports.Job{ID: JobCreateInvoice + ":" + orderID.String(), Type: JobCreateInvoice, Payload: payload, Queue: ports.QueueCritical, MaxRetry: 20})
 }
 
-// CreateInvoice makes the invoice at the gateway unless it exists. The placing request
-// calls it with a short deadline, and the queued job calls it again until it succeeds;
-// the row lock makes sure only one of them talks to the gateway at a time.
+// CreateInvoice makes the invoice at the gateway unless it exists, and tells the
+// client app (order.payment_updated) when it made it. The queued job calls it until it
+// succeeds; the row lock makes sure only one caller talks to the gateway at a time.
 func (s *Service) CreateInvoice(ctx context.Context, orderID uuid.UUID) (*Invoice, error) {
+	return s.createInvoice(ctx, orderID, true)
+}
+
+// CreateInvoiceWhilePlacing is CreateInvoice for the request that placed the order,
+// with its short deadline: the answer to that request carries the invoice, so no event
+// repeats it (order.payment_updated tells of changes after the order was placed,
+// including an invoice that the job makes when this call did not).
+func (s *Service) CreateInvoiceWhilePlacing(ctx context.Context, orderID uuid.UUID) (*Invoice, error) {
+	return s.createInvoice(ctx, orderID, false)
+}
+
+func (s *Service) createInvoice(ctx context.Context, orderID uuid.UUID, notify bool) (*Invoice, error) {
 	var out *Invoice
 	var gatewayErr error
 	err := s.tx.InTx(ctx, func(ctx context.Context) error {
@@ -287,7 +299,7 @@ func (s *Service) CreateInvoice(ctx context.Context, orderID uuid.UUID) (*Invoic
 			}
 			// Told here, in the same transaction, so that the invoice's new state
 			// (written after fn) goes with the commit.
-			if s.listener != nil {
+			if notify && s.listener != nil {
 				return s.listener.PaymentUpdated(ctx, orderID, string(inv.Status), EffectNone, "")
 			}
 			return nil

@@ -378,7 +378,7 @@ func (h *Handler) placeOrder(c *fiber.Ctx) error {
 	// Ask the gateway now so that the answer normally carries the payment
 	// instructions; if it is slow or down, the queued job finishes the work.
 	ictx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	inv, err := h.d.Payments.CreateInvoice(ictx, o.ID)
+	inv, err := h.d.Payments.CreateInvoiceWhilePlacing(ictx, o.ID)
 	cancel()
 	if err != nil {
 		h.d.Log.Warn("invoice not created while placing the order; the job will retry", "order", o.Number, "err", err)

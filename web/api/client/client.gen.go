@@ -887,7 +887,9 @@ type ClientInterface interface {
 	// line's name, price and weight, and opens the payment. The 201 normally carries the
 	// payment instructions already; when the payment gateway is slow, `payment.status`
 	// is `pending` with no `methods` yet, and the order is completed in the background
-	// (poll the order, or wait for the `order.payment_updated` webhook).
+	// (poll the order, or wait for the `order.payment_updated` webhook). An invoice made
+	// while the order is placed is in this answer, and no `order.payment_updated` repeats
+	// it.
 	//
 	// `Idempotency-Key` is required. The same key with the same body (and the same
 	// `X-Identity-Reference`) answers the first order again with `Idempotent-Replayed:
@@ -906,7 +908,9 @@ type ClientInterface interface {
 	// line's name, price and weight, and opens the payment. The 201 normally carries the
 	// payment instructions already; when the payment gateway is slow, `payment.status`
 	// is `pending` with no `methods` yet, and the order is completed in the background
-	// (poll the order, or wait for the `order.payment_updated` webhook).
+	// (poll the order, or wait for the `order.payment_updated` webhook). An invoice made
+	// while the order is placed is in this answer, and no `order.payment_updated` repeats
+	// it.
 	//
 	// `Idempotency-Key` is required. The same key with the same body (and the same
 	// `X-Identity-Reference`) answers the first order again with `Idempotent-Replayed:
@@ -1094,7 +1098,9 @@ func (c *Client) ListOrders(ctx context.Context, params *ListOrdersParams, reqEd
 // line's name, price and weight, and opens the payment. The 201 normally carries the
 // payment instructions already; when the payment gateway is slow, `payment.status`
 // is `pending` with no `methods` yet, and the order is completed in the background
-// (poll the order, or wait for the `order.payment_updated` webhook).
+// (poll the order, or wait for the `order.payment_updated` webhook). An invoice made
+// while the order is placed is in this answer, and no `order.payment_updated` repeats
+// it.
 //
 // `Idempotency-Key` is required. The same key with the same body (and the same
 // `X-Identity-Reference`) answers the first order again with `Idempotent-Replayed:
@@ -1123,7 +1129,9 @@ func (c *Client) PlaceOrderWithBody(ctx context.Context, params *PlaceOrderParam
 // line's name, price and weight, and opens the payment. The 201 normally carries the
 // payment instructions already; when the payment gateway is slow, `payment.status`
 // is `pending` with no `methods` yet, and the order is completed in the background
-// (poll the order, or wait for the `order.payment_updated` webhook).
+// (poll the order, or wait for the `order.payment_updated` webhook). An invoice made
+// while the order is placed is in this answer, and no `order.payment_updated` repeats
+// it.
 //
 // `Idempotency-Key` is required. The same key with the same body (and the same
 // `X-Identity-Reference`) answers the first order again with `Idempotent-Replayed:
@@ -2261,7 +2269,9 @@ type ClientWithResponsesInterface interface {
 	// line's name, price and weight, and opens the payment. The 201 normally carries the
 	// payment instructions already; when the payment gateway is slow, `payment.status`
 	// is `pending` with no `methods` yet, and the order is completed in the background
-	// (poll the order, or wait for the `order.payment_updated` webhook).
+	// (poll the order, or wait for the `order.payment_updated` webhook). An invoice made
+	// while the order is placed is in this answer, and no `order.payment_updated` repeats
+	// it.
 	//
 	// `Idempotency-Key` is required. The same key with the same body (and the same
 	// `X-Identity-Reference`) answers the first order again with `Idempotent-Replayed:
@@ -2280,7 +2290,9 @@ type ClientWithResponsesInterface interface {
 	// line's name, price and weight, and opens the payment. The 201 normally carries the
 	// payment instructions already; when the payment gateway is slow, `payment.status`
 	// is `pending` with no `methods` yet, and the order is completed in the background
-	// (poll the order, or wait for the `order.payment_updated` webhook).
+	// (poll the order, or wait for the `order.payment_updated` webhook). An invoice made
+	// while the order is placed is in this answer, and no `order.payment_updated` repeats
+	// it.
 	//
 	// `Idempotency-Key` is required. The same key with the same body (and the same
 	// `X-Identity-Reference`) answers the first order again with `Idempotent-Replayed:
@@ -3713,7 +3725,9 @@ func (c *ClientWithResponses) ListOrdersWithResponse(ctx context.Context, params
 // line's name, price and weight, and opens the payment. The 201 normally carries the
 // payment instructions already; when the payment gateway is slow, `payment.status`
 // is `pending` with no `methods` yet, and the order is completed in the background
-// (poll the order, or wait for the `order.payment_updated` webhook).
+// (poll the order, or wait for the `order.payment_updated` webhook). An invoice made
+// while the order is placed is in this answer, and no `order.payment_updated` repeats
+// it.
 //
 // `Idempotency-Key` is required. The same key with the same body (and the same
 // `X-Identity-Reference`) answers the first order again with `Idempotent-Replayed:
@@ -3738,7 +3752,9 @@ func (c *ClientWithResponses) PlaceOrderWithBodyWithResponse(ctx context.Context
 // line's name, price and weight, and opens the payment. The 201 normally carries the
 // payment instructions already; when the payment gateway is slow, `payment.status`
 // is `pending` with no `methods` yet, and the order is completed in the background
-// (poll the order, or wait for the `order.payment_updated` webhook).
+// (poll the order, or wait for the `order.payment_updated` webhook). An invoice made
+// while the order is placed is in this answer, and no `order.payment_updated` repeats
+// it.
 //
 // `Idempotency-Key` is required. The same key with the same body (and the same
 // `X-Identity-Reference`) answers the first order again with `Idempotent-Replayed:
