@@ -20,3 +20,7 @@ func TxExec(ctx context.Context, query string, args ...any) error {
 func TxRow(ctx context.Context, dest any, query string, args ...any) error {
 	return ctx.Value(txKey{}).(*Tx).QueryRowxContext(ctx, query, args...).Scan(dest)
 }
+
+func TxSelect(ctx context.Context, dest any, query string, args ...any) error {
+	return ctx.Value(txKey{}).(*Tx).SelectContext(ctx, dest, query, args...)
+}

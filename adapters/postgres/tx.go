@@ -5,19 +5,21 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"reflect"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
+	"github.com/jmoiron/sqlx/reflectx"
 )
 
 // Tx is one transaction on one connection, shared by every store that a use case's
 // context reaches (DB.InTx). Besides sqlx's methods it takes statements whose results
 // nobody reads (Later: BEGIN itself, outbox rows, an invoice's new state): they wait
 // in the transaction and go to PostgreSQL together in one round trip, with the next
-// statement that returns no rows (ExecContext) or the COMMIT, or just ahead of a
-// query. A read therefore always sees them, and a failure among them fails the
-// transaction as a whole.
+// statement (ExecContext, GetContext, SelectContext) or the COMMIT, or just ahead of
+// another kind of query. A read therefore always sees them, and a failure among them
+// fails the transaction as a whole.
 //
 // It is not safe for concurrent use, like a connection.
 type Tx struct {
@@ -183,18 +185,123 @@ func (tx *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *
 	return tx.conn.QueryRowxContext(ctx, query, args...)
 }
 
+// GetContext reads one row into dest like sqlx's, with the queued statements in the
+// same round trip.
 func (tx *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	if err := tx.flush(ctx); err != nil {
-		return err
+	if len(tx.later) == 0 {
+		return tx.conn.GetContext(ctx, dest, query, args...)
 	}
-	return tx.conn.GetContext(ctx, dest, query, args...)
+	v := reflect.ValueOf(dest)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return fmt.Errorf("postgres: Get into %T, not a pointer", dest)
+	}
+	found := false
+	err := tx.queryWithLater(ctx, query, args, func(rows pgx.Rows) error {
+		if !rows.Next() {
+			return nil
+		}
+		found = true
+		return scanRow(rows, v.Elem(), tx.conn.Mapper)
+	})
+	if err == nil && !found {
+		return sql.ErrNoRows
+	}
+	return err
 }
 
+// SelectContext reads every row into the slice dest points to like sqlx's, with the
+// queued statements in the same round trip.
 func (tx *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	if err := tx.flush(ctx); err != nil {
-		return err
+	if len(tx.later) == 0 {
+		return tx.conn.SelectContext(ctx, dest, query, args...)
 	}
-	return tx.conn.SelectContext(ctx, dest, query, args...)
+	v := reflect.ValueOf(dest)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Slice {
+		return fmt.Errorf("postgres: Select into %T, not a pointer to a slice", dest)
+	}
+	slice := v.Elem()
+	elem := slice.Type().Elem()
+	isPtr := elem.Kind() == reflect.Pointer
+	if isPtr {
+		elem = elem.Elem()
+	}
+	return tx.queryWithLater(ctx, query, args, func(rows pgx.Rows) error {
+		for rows.Next() {
+			item := reflect.New(elem)
+			if err := scanRow(rows, item.Elem(), tx.conn.Mapper); err != nil {
+				return err
+			}
+			if isPtr {
+				slice.Set(reflect.Append(slice, item))
+			} else {
+				slice.Set(reflect.Append(slice, item.Elem()))
+			}
+		}
+		return nil
+	})
+}
+
+// queryWithLater sends the queued statements and query in one round trip and hands
+// query's rows to read.
+func (tx *Tx) queryWithLater(ctx context.Context, query string, args []any, read func(pgx.Rows) error) error {
+	stmts := tx.later
+	tx.later = nil
+	var b pgx.Batch
+	for _, s := range stmts {
+		b.Queue(s.query, s.args...)
+	}
+	b.Queue(query, args...)
+	return tx.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres: connection of type %T", dc)
+		}
+		br := c.Conn().SendBatch(ctx, &b)
+		for _, s := range stmts {
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return fmt.Errorf("%s: %w", firstLine(s.query), err)
+			}
+		}
+		rows, err := br.Query()
+		if err != nil {
+			_ = br.Close()
+			return err
+		}
+		err = read(rows)
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+var scannerType = reflect.TypeFor[sql.Scanner]()
+
+// scanRow scans the current row into v as sqlx would: a struct's fields by their db
+// names, anything else (a scalar, a type that scans itself) as the one column.
+func scanRow(rows pgx.Rows, v reflect.Value, m *reflectx.Mapper) error {
+	t := v.Type()
+	if reflect.PointerTo(t).Implements(scannerType) || t.Kind() != reflect.Struct || len(m.TypeMap(t).Index) == 0 {
+		return rows.Scan(v.Addr().Interface())
+	}
+	fields := rows.FieldDescriptions()
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	targets := make([]any, len(names))
+	for i, trav := range m.TraversalsByName(t, names) {
+		if len(trav) == 0 {
+			return fmt.Errorf("postgres: missing destination name %s in %s", names[i], t)
+		}
+		targets[i] = reflectx.FieldByIndexes(v, trav).Addr().Interface()
+	}
+	return rows.Scan(targets...)
 }
 
 func (tx *Tx) NamedExecContext(ctx context.Context, query string, arg any) (sql.Result, error) {

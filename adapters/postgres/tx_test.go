@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 
@@ -9,6 +10,8 @@ import (
 
 	"orderdesk/adapters/postgres"
 )
+
+var errRollBack = errors.New("roll back")
 
 // TestTxLater: statements queued with Later are sent before the next statement (a read
 // sees them) or with the commit; a failure among them fails the whole transaction,
@@ -73,6 +76,58 @@ func TestTxLater(t *testing.T) {
 		}
 		if got := rows(); len(got) != 2 || got[1] != "a2" || got[2] != "b" {
 			t.Fatalf("after commit: %v", got)
+		}
+	})
+
+	t.Run("reads that carry the queued statements", func(t *testing.T) {
+		reset()
+		type row struct {
+			ID int    `db:"id"`
+			V  string `db:"v"`
+		}
+		err := testDB.InTx(ctx, func(ctx context.Context) error {
+			// BEGIN and both inserts go with the first read.
+			postgres.Later(ctx, `INSERT INTO public.tx_later VALUES ($1, $2)`, 1, "a")
+			postgres.Later(ctx, `INSERT INTO public.tx_later VALUES ($1, $2)`, 2, "b")
+			var structs []row
+			if err := postgres.TxSelect(ctx, &structs, `SELECT id, v FROM public.tx_later ORDER BY id`); err != nil {
+				return err
+			}
+			if len(structs) != 2 || structs[0] != (row{1, "a"}) || structs[1] != (row{2, "b"}) {
+				t.Errorf("structs %+v", structs)
+			}
+			postgres.Later(ctx, `INSERT INTO public.tx_later VALUES ($1, $2)`, 3, "c")
+			var ptrs []*row
+			if err := postgres.TxSelect(ctx, &ptrs, `SELECT id, v FROM public.tx_later WHERE id > $1 ORDER BY id`, 1); err != nil {
+				return err
+			}
+			if len(ptrs) != 2 || *ptrs[1] != (row{3, "c"}) {
+				t.Errorf("pointers %+v", ptrs)
+			}
+			postgres.Later(ctx, `UPDATE public.tx_later SET v = 'b2' WHERE id = 2`)
+			var ids []int
+			if err := postgres.TxSelect(ctx, &ids, `SELECT id FROM public.tx_later WHERE v LIKE '%2' ORDER BY id`); err != nil {
+				return err
+			}
+			if len(ids) != 1 || ids[0] != 2 {
+				t.Errorf("scalars %v", ids)
+			}
+			postgres.Later(ctx, `DELETE FROM public.tx_later WHERE id = 3`)
+			var one row
+			if err := postgres.TxGet(ctx, &one, `SELECT id, v FROM public.tx_later WHERE id = 3`); !errors.Is(err, sql.ErrNoRows) {
+				t.Errorf("get of a deleted row: %v", err)
+			}
+			postgres.Later(ctx, `UPDATE public.tx_later SET v = 'a2' WHERE id = 1`)
+			if err := postgres.TxGet(ctx, &one, `SELECT id, v, 'x' AS extra FROM public.tx_later WHERE id = 1`); err == nil {
+				t.Error("a column with no field was accepted")
+			}
+			return errRollBack
+		})
+		if !errors.Is(err, errRollBack) {
+			t.Fatalf("transaction: %v", err)
+		}
+		if got := rows(); len(got) != 0 {
+			t.Fatalf("after rollback: %v", got)
 		}
 	})
 
