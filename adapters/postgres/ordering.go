@@ -73,17 +73,36 @@ func (s *OrderStore) UpdateShippingMethod(ctx context.Context, m *ordering.Shipp
 	})
 }
 
-// ClaimIdempotencyKey inserts the key, or returns the order it was first used for.
-// A concurrent claim of the same key waits for the first to commit or roll back.
-func (s *OrderStore) ClaimIdempotencyKey(ctx context.Context, appID uuid.UUID, key string, hash []byte, orderID uuid.UUID) (uuid.UUID, []byte, bool, error) {
+// ClaimIdempotencyKey claims the key and reads the shipping method in one statement;
+// a key used before is read by a second one, which sees the earlier claim even when
+// that committed while the first one waited for it.
+func (s *OrderStore) ClaimIdempotencyKey(ctx context.Context, appID uuid.UUID, key string, hash []byte, orderID, methodID uuid.UUID) (*ordering.Claim, error) {
 	q := s.db.q(ctx)
-	res, err := q.ExecContext(ctx, `INSERT INTO ordering.idempotency_keys (app_id, key, request_hash, order_id)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (app_id, key) DO NOTHING`, appID, key, hash, orderID)
-	if err != nil {
-		return uuid.Nil, nil, false, fmt.Errorf("idempotency key: %w", err)
+	var rows []struct {
+		Claimed bool `db:"claimed"`
+		ordering.ShippingMethod
 	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return uuid.Nil, nil, true, nil
+	if err := sqlx.SelectContext(ctx, q, &rows, `WITH claim AS (
+			INSERT INTO ordering.idempotency_keys (app_id, key, request_hash, order_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (app_id, key) DO NOTHING RETURNING order_id)
+		SELECT EXISTS (SELECT 1 FROM claim) AS claimed, `+shippingColumns+` FROM ordering.shipping_methods WHERE id = $5`,
+		appID, key, hash, orderID, methodID); err != nil {
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	c := &ordering.Claim{}
+	if len(rows) == 1 {
+		c.Claimed, c.Method = rows[0].Claimed, &rows[0].ShippingMethod
+	} else {
+		// No such method: whether the key was claimed is asked again.
+		var n int
+		if err := sqlx.GetContext(ctx, q, &n, `SELECT count(*) FROM ordering.idempotency_keys
+			WHERE app_id = $1 AND key = $2 AND order_id = $3`, appID, key, orderID); err != nil {
+			return nil, fmt.Errorf("idempotency key: %w", err)
+		}
+		c.Claimed = n == 1
+	}
+	if c.Claimed {
+		return c, nil
 	}
 	var row struct {
 		OrderID uuid.UUID `db:"order_id"`
@@ -91,9 +110,10 @@ func (s *OrderStore) ClaimIdempotencyKey(ctx context.Context, appID uuid.UUID, k
 	}
 	if err := sqlx.GetContext(ctx, q, &row, `SELECT order_id, request_hash FROM ordering.idempotency_keys WHERE app_id = $1 AND key = $2`,
 		appID, key); err != nil {
-		return uuid.Nil, nil, false, fmt.Errorf("idempotency key: %w", err)
+		return nil, fmt.Errorf("idempotency key: %w", err)
 	}
-	return row.OrderID, row.Hash, false, nil
+	c.PrevOrder, c.PrevHash = row.OrderID, row.Hash
+	return c, nil
 }
 
 // DeleteIdempotencyKeysBefore forgets old keys.

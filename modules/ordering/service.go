@@ -102,15 +102,25 @@ type Note struct {
 }
 
 // Store keeps orders. Errors: ENOTFOUND for a missing order or shipping method.
+// Claim is the outcome of claiming an Idempotency-Key (Store.ClaimIdempotencyKey).
+type Claim struct {
+	Claimed   bool
+	PrevOrder uuid.UUID
+	PrevHash  []byte
+	Method    *ShippingMethod
+}
+
 type Store interface {
 	ListShippingMethods(ctx context.Context, activeOnly bool) ([]ShippingMethod, error)
 	ShippingMethodByID(ctx context.Context, id uuid.UUID) (*ShippingMethod, error)
 	CreateShippingMethod(ctx context.Context, m *ShippingMethod, a ports.AuditEntry) error
 	UpdateShippingMethod(ctx context.Context, m *ShippingMethod, a ports.AuditEntry) error
 
-	// ClaimIdempotencyKey records (app, key) for orderID. When the key was used
-	// before, it returns the earlier order and request hash and claimed false.
-	ClaimIdempotencyKey(ctx context.Context, appID uuid.UUID, key string, hash []byte, orderID uuid.UUID) (prevOrder uuid.UUID, prevHash []byte, claimed bool, err error)
+	// ClaimIdempotencyKey records (app, key) for orderID and reads the shipping method
+	// methodID (one round trip: the two start every placement). When the key was used
+	// before, the claim has the earlier order and request hash and Claimed false; the
+	// method is nil when there is no such method.
+	ClaimIdempotencyKey(ctx context.Context, appID uuid.UUID, key string, hash []byte, orderID, methodID uuid.UUID) (*Claim, error)
 	DeleteIdempotencyKeysBefore(ctx context.Context, before time.Time) (int64, error)
 	NextOrderNumber(ctx context.Context) (int64, error)
 	// CreateOrder inserts an order with its lines and first history entry; an order
@@ -327,23 +337,20 @@ func (s *Service) PlaceOrder(ctx context.Context, cl Client, idemKey string, bod
 	id := uuid.Must(uuid.NewV7())
 	var prev uuid.UUID
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
-		prevID, prevHash, claimed, err := s.store.ClaimIdempotencyKey(ctx, cl.AppID, idemKey, hash, id)
+		claim, err := s.store.ClaimIdempotencyKey(ctx, cl.AppID, idemKey, hash, id, *methodID)
 		if err != nil {
 			return err
 		}
-		if !claimed {
-			if string(prevHash) != string(hash) {
+		if !claim.Claimed {
+			if string(claim.PrevHash) != string(hash) {
 				return ports.Invalid(ports.Field("Idempotency-Key", "This Idempotency-Key was used for a different request."))
 			}
-			prev = prevID
+			prev = claim.PrevOrder
 			return nil
 		}
-		method, err := s.store.ShippingMethodByID(ctx, *methodID)
-		if ports.ErrorCodeOf(err) == ports.ENOTFOUND || (err == nil && !method.Active) {
+		method := claim.Method
+		if method == nil || !method.Active {
 			return ports.Invalid(ports.Field("shippingMethodId", "There is no such shipping method."))
-		}
-		if err != nil {
-			return err
 		}
 		stocked, err := s.stock.Reserve(ctx, id, reqs)
 		if err != nil {
