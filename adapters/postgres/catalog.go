@@ -690,16 +690,14 @@ func (s *CatalogStore) Reserve(ctx context.Context, orderID uuid.UUID, lines []c
 		for i, l := range lines {
 			qty[i] = int64(l.Quantity)
 		}
-		// One statement for every line, counters and reservation rows together: one
-		// round trip while the rows are locked.
-		if _, err := tx.ExecContext(ctx, `WITH v AS (SELECT * FROM unnest($2::uuid[], $3::bigint[]) AS v(id, qty)),
+		// One statement for every line, counters and reservation rows together, sent
+		// with the transaction's next one (the rows are locked already).
+		tx.Later(`WITH v AS (SELECT * FROM unnest($2::uuid[], $3::bigint[]) AS v(id, qty)),
 			upd AS (UPDATE catalog.products p
 				SET reserved = p.reserved + CASE WHEN p.track_stock THEN v.qty ELSE 0 END, times_ordered = p.times_ordered + 1
 				FROM v WHERE p.id = v.id RETURNING p.id, p.track_stock)
 			INSERT INTO catalog.reservations (order_id, product_id, quantity, counted)
-			SELECT $1, v.id, v.qty, upd.track_stock FROM v JOIN upd ON upd.id = v.id`, orderID, ids, qty); err != nil {
-			return fmt.Errorf("reserve: %w", err)
-		}
+			SELECT $1, v.id, v.qty, upd.track_stock FROM v JOIN upd ON upd.id = v.id`, orderID, ids, qty)
 		return nil
 	})
 	if err != nil {

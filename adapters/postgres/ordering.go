@@ -24,7 +24,7 @@ var _ ordering.Store = (*OrderStore)(nil)
 
 // q is the transaction of ctx when there is one, else the pool: reads inside a use
 // case's transaction see its own writes.
-func (db *DB) q(ctx context.Context) sqlx.ExtContext {
+func (db *DB) q(ctx context.Context) queryer {
 	if tx, ok := ctx.Value(txKey{}).(*Tx); ok {
 		return tx
 	}
@@ -165,7 +165,7 @@ func (s *OrderStore) CreateOrder(ctx context.Context, o *ordering.Order, h order
 	// One statement, one round trip: the order (its number drawn in the insert, same
 	// form as ordering.FormatNumber), its lines and its first history entry. The lines'
 	// foreign key is checked at the end of the statement, when the order exists.
-	err = s.db.q(ctx).QueryRowxContext(ctx, `WITH o AS (
+	err = s.db.q(ctx).GetContext(ctx, &o.Number, `WITH o AS (
 			INSERT INTO ordering.orders (`+orderColumns+`) VALUES ($1, coalesce(nullif($2, ''), 'OD-' || nextval('ordering.order_number_seq')),
 				$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 			RETURNING number),
@@ -182,7 +182,7 @@ func (s *OrderStore) CreateOrder(ctx context.Context, o *ordering.Order, h order
 		o.ID, o.Number, o.AppID, o.IdentityRef, o.Status, o.ShippingMethodID, o.ShippingName, o.ShippingServiceCode,
 		o.PackageFormat, o.Express, o.SubtotalMinor, o.ShippingMinor, o.TotalMinor, o.Currency, o.WeightGrams, o.AddressSealed,
 		o.Note, o.CancelReason, o.RefundDue, o.CreatedAt, o.UpdatedAt, linesJSON,
-		h.Status, h.At, h.ActorKind, h.Actor, h.Note).Scan(&o.Number)
+		h.Status, h.At, h.ActorKind, h.Actor, h.Note)
 	if err != nil {
 		return fmt.Errorf("insert order: %w", err)
 	}

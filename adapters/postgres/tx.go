@@ -35,7 +35,14 @@ type laterStmt struct {
 	args  []any
 }
 
-var _ sqlx.ExtContext = (*Tx)(nil)
+// queryer is a transaction or the pool (DB.q).
+type queryer interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+var _ queryer = (*Tx)(nil)
 
 // begin takes a connection from the pool for a transaction. BEGIN itself waits
 // (Later) for the first statement that can carry it.
