@@ -78,36 +78,51 @@ func (tx *Tx) send(ctx context.Context, last *laterStmt) (sql.Result, error) {
 		}
 		return tx.conn.ExecContext(ctx, last.query, last.args...)
 	}
+	if last == nil {
+		return nil, tx.batch(ctx, nil)
+	}
+	var res sql.Result
+	err := tx.batch(ctx, last, func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		res = driver.RowsAffected(tag.RowsAffected())
+		return err
+	})
+	return res, err
+}
+
+// batch sends the queued statements, then last when it is not nil, in one round
+// trip; read takes last's result. A queued statement's failure names the statement;
+// last's is returned as it is, for the caller to recognise.
+func (tx *Tx) batch(ctx context.Context, last *laterStmt, read ...func(pgx.BatchResults) error) error {
 	stmts := tx.later
 	tx.later = nil
-	if last != nil {
-		stmts = append(stmts, *last)
-	}
 	var b pgx.Batch
 	for _, s := range stmts {
 		b.Queue(s.query, s.args...)
 	}
-	var res sql.Result
-	err := tx.conn.Raw(func(dc any) error {
+	if last != nil {
+		b.Queue(last.query, last.args...)
+	}
+	return tx.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("postgres: connection of type %T", dc)
 		}
 		br := c.Conn().SendBatch(ctx, &b)
-		for i, s := range stmts {
-			tag, err := br.Exec()
-			if err != nil {
+		for _, s := range stmts {
+			if _, err := br.Exec(); err != nil {
 				_ = br.Close()
-				if last != nil && i == len(stmts)-1 {
-					return err // the caller's own statement: its error as it is
-				}
 				return fmt.Errorf("%s: %w", firstLine(s.query), err)
 			}
-			res = driver.RowsAffected(tag.RowsAffected())
+		}
+		for _, r := range read {
+			if err := r(br); err != nil {
+				_ = br.Close()
+				return err
+			}
 		}
 		return br.Close()
 	})
-	return res, err
 }
 
 // flush sends the queued statements before a statement that needs an answer.
@@ -251,37 +266,15 @@ func (tx *Tx) SelectContext(ctx context.Context, dest any, query string, args ..
 // queryWithLater sends the queued statements and query in one round trip and hands
 // query's rows to read.
 func (tx *Tx) queryWithLater(ctx context.Context, query string, args []any, read func(pgx.Rows) error) error {
-	stmts := tx.later
-	tx.later = nil
-	var b pgx.Batch
-	for _, s := range stmts {
-		b.Queue(s.query, s.args...)
-	}
-	b.Queue(query, args...)
-	return tx.conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("postgres: connection of type %T", dc)
-		}
-		br := c.Conn().SendBatch(ctx, &b)
-		for _, s := range stmts {
-			if _, err := br.Exec(); err != nil {
-				_ = br.Close()
-				return fmt.Errorf("%s: %w", firstLine(s.query), err)
-			}
-		}
+	return tx.batch(ctx, &laterStmt{query, args}, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
 		if err != nil {
-			_ = br.Close()
 			return err
 		}
 		err = read(rows)
 		rows.Close()
 		if err == nil {
 			err = rows.Err()
-		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
 		}
 		return err
 	})
