@@ -82,7 +82,8 @@ func (s *OrderStore) ClaimIdempotencyKey(ctx context.Context, appID uuid.UUID, k
 		Claimed bool `db:"claimed"`
 		ordering.ShippingMethod
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, `WITH claim AS (
+	// BEGIN goes with it (Tx.SelectContext).
+	if err := q.SelectContext(ctx, &rows, `WITH claim AS (
 			INSERT INTO ordering.idempotency_keys (app_id, key, request_hash, order_id) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (app_id, key) DO NOTHING RETURNING order_id)
 		SELECT EXISTS (SELECT 1 FROM claim) AS claimed, `+shippingColumns+` FROM ordering.shipping_methods WHERE id = $5`,
