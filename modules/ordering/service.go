@@ -101,7 +101,6 @@ type Note struct {
 	CreatedAt time.Time `db:"created_at"`
 }
 
-// Store keeps orders. Errors: ENOTFOUND for a missing order or shipping method.
 // Claim is the outcome of claiming an Idempotency-Key (Store.ClaimIdempotencyKey).
 type Claim struct {
 	Claimed   bool
@@ -110,6 +109,7 @@ type Claim struct {
 	Method    *ShippingMethod
 }
 
+// Store keeps orders. Errors: ENOTFOUND for a missing order or shipping method.
 type Store interface {
 	ListShippingMethods(ctx context.Context, activeOnly bool) ([]ShippingMethod, error)
 	ShippingMethodByID(ctx context.Context, id uuid.UUID) (*ShippingMethod, error)
