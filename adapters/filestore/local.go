@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"orderdesk/ports"
@@ -25,6 +26,11 @@ import (
 // the same rename. The content follows the header unchanged.
 type Local struct {
 	dir string
+	// dirs is held shared while a Put makes its directory and temporary file, and
+	// exclusively while a Delete removes the directories it emptied, so that in one
+	// process a Delete never removes a directory between a Put's two steps (other
+	// processes sharing the directory are handled by createTemp's retries).
+	dirs sync.RWMutex
 }
 
 var _ ports.FileStore = (*Local)(nil)
@@ -115,6 +121,8 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) (ports.FileInf
 // createTemp creates a temporary file in dir, creating dir first. Delete removes
 // directories that it empties, possibly between the two steps, so it tries again.
 func (l *Local) createTemp(dir string) (*os.File, error) {
+	l.dirs.RLock()
+	defer l.dirs.RUnlock()
 	for i := 0; ; i++ {
 		err := os.MkdirAll(dir, 0o750)
 		var f *os.File
@@ -187,6 +195,8 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	if err := os.Remove(name); err != nil && !missing(err) {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
+	l.dirs.Lock()
+	defer l.dirs.Unlock()
 	for d := filepath.Dir(name); d != l.dir && strings.HasPrefix(d, l.dir+string(filepath.Separator)); d = filepath.Dir(d) {
 		if os.Remove(d) != nil { // not empty, or already gone
 			break
