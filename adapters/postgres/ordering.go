@@ -126,13 +126,6 @@ func (s *OrderStore) DeleteIdempotencyKeysBefore(ctx context.Context, before tim
 	return res.RowsAffected()
 }
 
-// NextOrderNumber draws the next human-friendly order number.
-func (s *OrderStore) NextOrderNumber(ctx context.Context) (int64, error) {
-	var n int64
-	err := sqlx.GetContext(ctx, s.db.q(ctx), &n, `SELECT nextval('ordering.order_number_seq')`)
-	return n, err
-}
-
 const orderColumns = `id, number, app_id, identity_ref, status, shipping_method_id, shipping_name, shipping_service_code,
 	package_format, express, subtotal_minor, shipping_minor, total_minor, currency, weight_grams, address_sealed, note,
 	cancel_reason, refund_due, created_at, updated_at`
@@ -142,24 +135,7 @@ const insertHistory = `INSERT INTO ordering.history (order_id, status, at, actor
 
 // CreateOrder inserts an order with its lines and first history entry.
 func (s *OrderStore) CreateOrder(ctx context.Context, o *ordering.Order, h ordering.HistoryEntry) error {
-	type line struct {
-		LineNo          int       `json:"line_no"`
-		ProductID       uuid.UUID `json:"product_id"`
-		Name            string    `json:"name"`
-		SKU             *string   `json:"sku"`
-		UnitPriceMinor  int64     `json:"unit_price_minor"`
-		Quantity        int       `json:"quantity"`
-		WeightUnit      string    `json:"weight_unit"`
-		WeightMilli     *int64    `json:"weight_milli"`
-		UnitWeightGrams int       `json:"unit_weight_grams"`
-		LineTotalMinor  int64     `json:"line_total_minor"`
-	}
-	lines := make([]line, len(o.Lines))
-	for i, l := range o.Lines {
-		lines[i] = line{l.LineNo, l.ProductID, l.Name, l.SKU, l.UnitPriceMinor, l.Quantity, l.WeightUnit, l.WeightMilli,
-			l.UnitWeightGrams, l.LineTotalMinor}
-	}
-	linesJSON, err := json.Marshal(lines)
+	linesJSON, err := json.Marshal(o.Lines)
 	if err != nil {
 		return fmt.Errorf("insert lines: %w", err)
 	}

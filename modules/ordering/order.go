@@ -76,19 +76,20 @@ func (s Status) HoldsStock() bool {
 }
 
 // Line is one product of an order, with its name, price and weight as they were when
-// the order was placed.
+// the order was placed. The JSON names are the columns' (the store sends lines to
+// PostgreSQL as JSON).
 type Line struct {
-	OrderID         uuid.UUID `db:"order_id"`
-	LineNo          int       `db:"line_no"`
-	ProductID       uuid.UUID `db:"product_id"`
-	Name            string    `db:"name"`
-	SKU             *string   `db:"sku"`
-	UnitPriceMinor  int64     `db:"unit_price_minor"`
-	Quantity        int       `db:"quantity"`
-	WeightUnit      string    `db:"weight_unit"`
-	WeightMilli     *int64    `db:"weight_milli"`
-	UnitWeightGrams int       `db:"unit_weight_grams"`
-	LineTotalMinor  int64     `db:"line_total_minor"`
+	OrderID         uuid.UUID `db:"order_id" json:"order_id"`
+	LineNo          int       `db:"line_no" json:"line_no"`
+	ProductID       uuid.UUID `db:"product_id" json:"product_id"`
+	Name            string    `db:"name" json:"name"`
+	SKU             *string   `db:"sku" json:"sku"`
+	UnitPriceMinor  int64     `db:"unit_price_minor" json:"unit_price_minor"`
+	Quantity        int       `db:"quantity" json:"quantity"`
+	WeightUnit      string    `db:"weight_unit" json:"weight_unit"`
+	WeightMilli     *int64    `db:"weight_milli" json:"weight_milli"`
+	UnitWeightGrams int       `db:"unit_weight_grams" json:"unit_weight_grams"`
+	LineTotalMinor  int64     `db:"line_total_minor" json:"line_total_minor"`
 }
 
 // HistoryEntry records a change of status, by whom.

@@ -122,7 +122,6 @@ type Store interface {
 	// method is nil when there is no such method.
 	ClaimIdempotencyKey(ctx context.Context, appID uuid.UUID, key string, hash []byte, orderID, methodID uuid.UUID) (*Claim, error)
 	DeleteIdempotencyKeysBefore(ctx context.Context, before time.Time) (int64, error)
-	NextOrderNumber(ctx context.Context) (int64, error)
 	// CreateOrder inserts an order with its lines and first history entry; an order
 	// without a number is given the next one (FormatNumber of the sequence).
 	CreateOrder(ctx context.Context, o *Order, h HistoryEntry) error
