@@ -44,19 +44,15 @@ func (f fulfilmentOrders) Order(ctx context.Context, id uuid.UUID) (*fulfilment.
 }
 
 func (f fulfilmentOrders) Orders(ctx context.Context, ids []uuid.UUID) ([]fulfilment.Order, error) {
-	os, err := f.o.Orders(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]fulfilment.Order, len(os))
-	for i := range os {
-		out[i] = toFulfilmentOrder(&os[i])
-	}
-	return out, nil
+	return toFulfilmentOrders(f.o.Orders(ctx, ids))
 }
 
 func (f fulfilmentOrders) PickQueue(ctx context.Context, limit int) ([]fulfilment.Order, error) {
-	os, err := f.o.PickQueue(ctx, limit)
+	return toFulfilmentOrders(f.o.PickQueue(ctx, limit))
+}
+
+// toFulfilmentOrders converts a list read from ordering, passing its error on.
+func toFulfilmentOrders(os []ordering.Order, err error) ([]fulfilment.Order, error) {
 	if err != nil {
 		return nil, err
 	}
