@@ -99,16 +99,13 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(tx); err != nil {
-		tx.rollback()
-		if tx.failed != nil {
-			return tx.failed
-		}
-		return err
+	err = fn(tx)
+	if tx.failed != nil { // the cause of whatever fn saw
+		err = tx.failed
 	}
-	if tx.failed != nil {
+	if err != nil {
 		tx.rollback()
-		return tx.failed
+		return err
 	}
 	if err := tx.commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
